@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* A backend is one kind of host setting the core knows how to read, write
+ * and put back: files under /sys and /proc, held devices such as
+ * /dev/cpu_dma_latency, NIC features, libvirt pinning. The tunables set
+ * treats them all alike, which is what makes journal, rollback, diff and
+ * verify one mechanism. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct backend {
+        const char *name;       /* as written in the journal */
+        bool journaled;         /* false: release() undoes, nothing survives a crash */
+        void *userdata;
+        /* Current value, normalised for comparison. */
+        int (*read)(void *userdata, const char *key, char *buf, size_t size);
+        int (*write)(void *userdata, const char *key, const char *value);
+        /* Undo a non-journaled setting. */
+        void (*release)(void *userdata, const char *key);
+        /* Whether two values mean the same; NULL: value_equal(). */
+        bool (*equal)(const char *a, const char *b);
+};
+
+struct hostfs;
+
+void backend_file_init(struct backend *be, const struct hostfs *h);
+
+struct holds;
+int backend_hold_init(struct backend *be, const struct hostfs *h);
+void backend_hold_done(struct backend *be);

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include "log.h"
+#include "manager.h"
+#include "recommend.h"
+#include "state.h"
+
+static int mkdir_p(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct manager *m = userdata;
+
+        (void) s;
+        log_info("Received %s, putting every value back.", strsignal((int) si->ssi_signo));
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Restoring original values...");
+        manager_shutdown(m);
+        return sd_event_exit(m->event, 0);
+}
+
+static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct manager *m = userdata;
+        _cleanup_free_ char *error = NULL;
+        struct timespec ts;
+        char msg[64];
+
+        (void) s;
+        (void) si;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                 (unsigned long long) ts.tv_sec * 1000000ULL + (unsigned long long) ts.tv_nsec / 1000ULL);
+        (void) sd_notify(false, msg);
+        if (manager_reload(m, &error) < 0)
+                log_error("Reload failed, keeping profile %s as it was: %s", manager_active_name(m),
+                          error ?: "error");
+        (void) sd_notify(false, "READY=1");
+        return 0;
+}
+
+int manager_new(const struct options *o, struct manager **ret) {
+        struct manager *m = calloc(1, sizeof *m);
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->opts = o;
+        m->dirs.dirs = o->profile_dirs;
+        m->dirs.n = o->n_profile_dirs;
+        r = host_init(&m->host, o->root);
+        if (r < 0)
+                goto fail;
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                goto fail;
+        r = sd_event_add_signal(m->event, &m->sig_term, SIGTERM | SD_EVENT_SIGNAL_PROCMASK, on_exit_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sig_int, SIGINT | SD_EVENT_SIGNAL_PROCMASK, on_exit_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sig_hup, SIGHUP | SD_EVENT_SIGNAL_PROCMASK, on_reload_signal, m);
+        if (r < 0)
+                goto fail;
+        *ret = m;
+        return 0;
+fail:
+        manager_free(m);
+        return r;
+}
+
+struct manager *manager_free(struct manager *m) {
+        if (!m)
+                return NULL;
+        instances_free(&m->instances);
+        profile_free(m->active);
+        free(m->reason);
+        sd_event_source_unref(m->sig_term);
+        sd_event_source_unref(m->sig_int);
+        sd_event_source_unref(m->sig_hup);
+        host_done(&m->host);
+        plugins_done(&m->plugins);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+const char *manager_active_name(const struct manager *m) {
+        return m->active ? m->active->name : "(none)";
+}
+
+static void set_reason(struct manager *m, const char *reason) {
+        char *s = strdup(reason ?: "");
+
+        if (s) {
+                free(m->reason);
+                m->reason = s;
+        }
+}
+
+static void changed(struct manager *m) {
+        char msg[128];
+
+        snprintf(msg, sizeof msg, "STATUS=%s%s", m->active ? "Profile " : "No profile active",
+                 m->active ? m->active->name : "");
+        (void) sd_notify(false, msg);
+        if (m->profile_changed)
+                m->profile_changed(m, m->profile_changed_userdata);
+}
+
+int manager_plan_profile(struct manager *m, const char *name, struct profile **ret_profile, struct plan *plan,
+                         char **error) {
+        struct profile *p = NULL;
+        struct instances is = {};
+        int r;
+
+        r = profile_load(&m->dirs, &m->plugins, name, &p, error);
+        if (r < 0)
+                return r;
+        r = instances_new(p, &m->host, false, &is);
+        if (r >= 0)
+                r = instances_plan(&is, plan, error);
+        instances_free(&is);
+        if (r < 0 || !ret_profile)
+                profile_free(p);
+        else
+                *ret_profile = p;
+        return r;
+}
+
+int manager_switch(struct manager *m, const char *name, const char *reason, char **error) {
+        struct profile *p = NULL;
+        struct instances is = {};
+        struct plan plan = {};
+        unsigned writes = m->host.tunables.writes;
+        int r;
+
+        /* Load, validate and plan first: a refusal leaves everything as it was. */
+        r = profile_load(&m->dirs, &m->plugins, name, &p, error);
+        if (r < 0)
+                return r;
+        r = instances_new(p, &m->host, true, &is);
+        if (r >= 0)
+                r = instances_plan(&is, &plan, error);
+        if (r >= 0) {
+                r = tunables_apply(&m->host.tunables, &plan, true);
+                if (r < 0 && error && !*error && asprintf(error, "cannot write the journal: %s", strerror(-r)) < 0)
+                        *error = NULL;
+        }
+        if (r < 0) {
+                instances_free(&is);
+                profile_free(p);
+                plan_done(&plan);
+                return r;
+        }
+
+        instances_free(&m->instances);
+        profile_free(m->active);
+        m->instances = is;
+        m->active = p;
+        instances_go_live(&m->instances);
+        set_reason(m, reason);
+
+        r = state_save(m->opts->state_dir, name);
+        if (r < 0)
+                log_warning_errno(r, "Failed to remember profile %s in %s: %m", name, m->opts->state_dir);
+        log_info("Profile %s active (%s): %zu settings, %u written.", name, reason, plan.n,
+                 m->host.tunables.writes - writes);
+        plan_done(&plan);
+        changed(m);
+        return 0;
+}
+
+int manager_off(struct manager *m) {
+        int r;
+
+        r = tunables_rollback(&m->host.tunables);
+        if (r < 0)
+                log_warning_errno(r, "Failed to empty the journal: %m");
+        instances_free(&m->instances);
+        profile_free(m->active);
+        m->active = NULL;
+        set_reason(m, "turned off");
+        r = state_save(m->opts->state_dir, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Failed to remember 'off' in %s: %m", m->opts->state_dir);
+        log_info("Tuning off: every original value restored.");
+        changed(m);
+        return 0;
+}
+
+int manager_reload(struct manager *m, char **error) {
+        _cleanup_free_ char *name = NULL, *reason = NULL;
+
+        if (!m->active) {
+                log_info("Reload: no profile active, nothing to do.");
+                return 0;
+        }
+        name = strdup(m->active->name);
+        reason = strdup(m->reason ?: "reloaded");
+        if (!name || !reason)
+                return -ENOMEM;
+        return manager_switch(m, name, reason, error);
+}
+
+void manager_shutdown(struct manager *m) {
+        int r;
+
+        r = tunables_rollback(&m->host.tunables);
+        if (r < 0)
+                log_warning_errno(r, "Failed to empty the journal: %m");
+        instances_free(&m->instances);
+}
+
+int manager_verify(struct manager *m, struct change **ret, size_t *n) {
+        return tunables_verify(&m->host.tunables, ret, n);
+}
+
+int manager_diff(struct manager *m, const char *name, struct change **ret, size_t *n, char **error) {
+        struct plan plan = {};
+        int r;
+
+        r = manager_plan_profile(m, name, NULL, &plan, error);
+        if (r >= 0)
+                r = tunables_diff(&m->host.tunables, &plan, ret, n);
+        plan_done(&plan);
+        return r;
+}
+
+const char *manager_recommend(struct manager *m, const char **reason) {
+        return recommend_profile(&m->host.fs, reason);
+}
+
+/* Which profile to start with, and why. */
+static int initial_choice(struct manager *m, char **ret_name, const char **ret_reason) {
+        const char *rec, *why;
+        char *name = NULL;
+        int r;
+
+        if (m->opts->profile) {
+                *ret_reason = "requested on the command line";
+                return (*ret_name = strdup(m->opts->profile)) ? 0 : -ENOMEM;
+        }
+        r = state_load(m->opts->state_dir, &name);
+        if (r < 0)
+                log_warning_errno(r, "Ignoring unreadable choice in %s: %m", m->opts->state_dir);
+        if (r == STATE_PROFILE) {
+                *ret_name = name;
+                *ret_reason = "chosen before";
+                return 0;
+        }
+        if (r == STATE_OFF) {
+                *ret_name = NULL;
+                *ret_reason = "turned off";
+                return 0;
+        }
+        if (m->opts->default_profile) {
+                *ret_reason = "default in the configuration";
+                return (*ret_name = strdup(m->opts->default_profile)) ? 0 : -ENOMEM;
+        }
+        rec = manager_recommend(m, &why);
+        *ret_reason = why;
+        if (!rec) {
+                *ret_name = NULL;
+                return 0;
+        }
+        return (*ret_name = strdup(rec)) ? 0 : -ENOMEM;
+}
+
+int manager_start(struct manager *m) {
+        _cleanup_free_ char *journal = NULL, *name = NULL, *error = NULL, *reason = NULL;
+        const char *why;
+        int r, recovered;
+
+        r = mkdir_p(m->opts->runtime_dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create runtime directory %s: %m", m->opts->runtime_dir);
+        r = mkdir_p(m->opts->state_dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create state directory %s: %m", m->opts->state_dir);
+
+        r = plugins_load_dir(&m->plugins, m->opts->plugin_dir);
+        if (r < 0)
+                return r;
+        plugins_probe(&m->plugins, &m->host);
+
+        if (asprintf(&journal, "%s/journal", m->opts->runtime_dir) < 0)
+                return log_oom();
+        recovered = host_open_journal(&m->host, journal);
+        if (recovered < 0)
+                return recovered;
+
+        r = initial_choice(m, &name, &why);
+        if (r < 0)
+                return log_oom();
+        if (!name) {
+                if (recovered > 0)
+                        (void) tunables_rollback(&m->host.tunables);
+                set_reason(m, why);
+                log_notice("No profile active: %s.", why);
+                changed(m);
+                return 0;
+        }
+        if (asprintf(&reason, "%s", why) < 0)
+                return log_oom();
+        r = manager_switch(m, name, reason, &error);
+        if (r < 0) {
+                log_error("Cannot apply profile %s: %s", name, error ?: strerror(-r));
+                /* What a killed predecessor left changed still goes back. */
+                if (recovered > 0)
+                        (void) tunables_rollback(&m->host.tunables);
+                return r;
+        }
+        return 0;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The daemon's state and its event sources: the loaded plugins, the active
+ * profile and its instances, and the operations every front end (signals,
+ * control calls, device and domain events) goes through. */
+
+#include <systemd/sd-event.h>
+
+#include "host.h"
+#include "instances.h"
+#include "options.h"
+#include "plugins.h"
+#include "profile.h"
+#include "strbuf.h"
+
+struct manager {
+        sd_event *event;
+        const struct options *opts;
+        struct host host;
+        struct plugins plugins;
+        struct profile_dirs dirs;
+
+        struct profile *active;         /* NULL: no profile (off) */
+        struct instances instances;
+        char *reason;                   /* why the active profile (or none) was chosen */
+
+        sd_event_source *sig_term, *sig_int, *sig_hup;
+
+        /* Told after every change of the active profile. */
+        void (*profile_changed)(struct manager *m, void *userdata);
+        void *profile_changed_userdata;
+};
+
+int manager_new(const struct options *o, struct manager **ret);
+struct manager *manager_free(struct manager *m);
+
+/* Load plugins, recover a journal, apply the first profile. A profile that
+ * does not load is fatal here: one line, no host change. */
+int manager_start(struct manager *m);
+
+/* Move the host to profile name, or leave everything as it is and return an
+ * error with *error saying why. */
+int manager_switch(struct manager *m, const char *name, const char *reason, char **error);
+
+/* Put everything back and run with no profile; remembered across restarts. */
+int manager_off(struct manager *m);
+
+/* Re-read the active profile and apply what changed. */
+int manager_reload(struct manager *m, char **error);
+
+/* Put everything back before exiting (the choice stays for the next start). */
+void manager_shutdown(struct manager *m);
+
+/* What is no longer as the active profile set it. */
+int manager_verify(struct manager *m, struct change **ret, size_t *n);
+
+/* What switching to name would change; changes nothing. */
+int manager_diff(struct manager *m, const char *name, struct change **ret, size_t *n, char **error);
+
+/* Load name into a plan without applying it (diff, info). */
+int manager_plan_profile(struct manager *m, const char *name, struct profile **ret_profile, struct plan *plan,
+                         char **error);
+
+/* The profile this host should run, and why; NULL when none fits. */
+const char *manager_recommend(struct manager *m, const char **reason);
+
+const char *manager_active_name(const struct manager *m);

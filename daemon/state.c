@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kvmtuned/macro.h"
+#include "kvmtuned/names.h"
+#include "state.h"
+
+#define STATE_FILE "active_profile"
+
+int state_load(const char *dir, char **ret_name) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+        char buf[KT_PROFILE_NAME_MAX + 2];
+        ssize_t n;
+
+        if (asprintf(&path, "%s/" STATE_FILE, dir) < 0)
+                return -ENOMEM;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0)
+                return errno == ENOENT ? STATE_NONE : -errno;
+        n = read(fd, buf, sizeof buf - 1);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        if (buf[0] == '\0')
+                return STATE_OFF;
+        if (!kt_profile_name_valid(buf))
+                return -EBADMSG;
+        *ret_name = strdup(buf);
+        return *ret_name ? STATE_PROFILE : -ENOMEM;
+}
+
+int state_save(const char *dir, const char *name) {
+        _cleanup_free_ char *path = NULL, *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        char buf[KT_PROFILE_NAME_MAX + 2];
+        int len, r = 0;
+
+        len = snprintf(buf, sizeof buf, "%s%s", name ?: "", name ? "\n" : "");
+        if (len < 0 || (size_t) len >= sizeof buf)
+                return -EINVAL;
+        if (asprintf(&path, "%s/" STATE_FILE, dir) < 0 || asprintf(&tmp, "%s/." STATE_FILE ".new", dir) < 0)
+                return -ENOMEM;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, buf, (size_t) len) != len)
+                r = errno ? -errno : -EIO;
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                unlink(tmp);
+        return r;
+}

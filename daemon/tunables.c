@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hostfs.h"
+#include "log.h"
+#include "tunables.h"
+
+#define VALUE_MAX 4096
+
+static char *make_id(const char *backend, const char *key, const char **ret_key) {
+        char *id;
+
+        if (asprintf(&id, "%s\t%s", backend, key) < 0)
+                return NULL;
+        if (ret_key)
+                *ret_key = id + strlen(backend) + 1;
+        return id;
+}
+
+static bool values_equal(const struct backend *be, const char *a, const char *b) {
+        return be->equal ? be->equal(a, b) : value_equal(a, b);
+}
+
+/* Replace *dst by a copy of src (which may be NULL). */
+static int set_str(char **dst, const char *src) {
+        char *s = NULL;
+
+        if (src && !(s = strdup(src)))
+                return -ENOMEM;
+        free(*dst);
+        *dst = s;
+        return 0;
+}
+
+/* ---- plans ---- */
+
+void plan_done(struct plan *p) {
+        for (size_t i = 0; i < p->n; i++) {
+                struct plan_item *it = &p->items[i];
+                free(it->id);
+                free(it->value);
+                free(it->accept);
+                free(it->owner);
+                free(it->device);
+        }
+        free(p->items);
+        hashmap_clear(&p->index);
+        *p = (struct plan) {};
+}
+
+int plan_add(struct plan *p, const struct backend *be, const char *key, const char *value,
+             const char *accept, const char *owner, const char *device) {
+        _cleanup_free_ char *id = NULL;
+        struct plan_item *it;
+        const char *k;
+        size_t pos;
+
+        id = make_id(be->name, key, &k);
+        if (!id)
+                return -ENOMEM;
+        pos = (size_t) (uintptr_t) hashmap_get(&p->index, id);
+        if (pos > 0) {
+                it = &p->items[pos - 1];
+        } else {
+                if (p->n == p->cap) {
+                        size_t cap = p->cap ? p->cap * 2 : 32;
+                        struct plan_item *t = realloc(p->items, cap * sizeof *t);
+                        if (!t)
+                                return -ENOMEM;
+                        p->items = t;
+                        p->cap = cap;
+                }
+                it = &p->items[p->n];
+                *it = (struct plan_item) { .be = be, .key = k, .id = TAKE_PTR(id) };
+                if (hashmap_put(&p->index, it->id, (void *) (uintptr_t) (p->n + 1)) < 0) {
+                        free(it->id);
+                        return -ENOMEM;
+                }
+                p->n++;
+        }
+        if (set_str(&it->value, value) < 0 || set_str(&it->accept, accept) < 0 ||
+            set_str(&it->owner, owner) < 0 || set_str(&it->device, device) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static const struct plan_item *plan_find_id(const struct plan *p, const char *id) {
+        size_t pos = (size_t) (uintptr_t) hashmap_get(&p->index, id);
+
+        return pos > 0 ? &p->items[pos - 1] : NULL;
+}
+
+const struct plan_item *plan_find(const struct plan *p, const char *backend, const char *key) {
+        _cleanup_free_ char *id = make_id(backend, key, NULL);
+
+        return id ? plan_find_id(p, id) : NULL;
+}
+
+/* ---- entries ---- */
+
+static void entry_free(struct entry *e) {
+        if (!e)
+                return;
+        free(e->id);
+        free(e->original);
+        free(e->value);
+        free(e->accept);
+        free(e->owner);
+        free(e->device);
+        free(e);
+}
+
+static struct entry *entry_add(struct tunables *t, const struct backend *be, const char *key, const char *original) {
+        struct entry *e;
+
+        if (t->n == t->cap) {
+                size_t cap = t->cap ? t->cap * 2 : 32;
+                struct entry **a = realloc(t->entries, cap * sizeof *a);
+                if (!a)
+                        return NULL;
+                t->entries = a;
+                t->cap = cap;
+        }
+        e = calloc(1, sizeof *e);
+        if (!e)
+                return NULL;
+        e->be = be;
+        e->id = make_id(be->name, key, &e->key);
+        if (!e->id || set_str(&e->original, original) < 0 || hashmap_put(&t->index, e->id, e) < 0) {
+                entry_free(e);
+                return NULL;
+        }
+        t->entries[t->n++] = e;
+        return e;
+}
+
+/* Drop entries marked by a NULL slot, keeping order. */
+static void entries_compact(struct tunables *t) {
+        size_t j = 0;
+
+        for (size_t i = 0; i < t->n; i++)
+                if (t->entries[i])
+                        t->entries[j++] = t->entries[i];
+        t->n = j;
+}
+
+static void entry_remove_at(struct tunables *t, size_t i) {
+        hashmap_remove(&t->index, t->entries[i]->id);
+        entry_free(t->entries[i]);
+        t->entries[i] = NULL;
+}
+
+const struct backend *tunables_backend(const struct tunables *t, const char *name) {
+        for (size_t i = 0; i < t->n_backends; i++)
+                if (streq(t->backends[i]->name, name))
+                        return t->backends[i];
+        return NULL;
+}
+
+/* The journal as it should be: one record per journaled entry. */
+static int journal_sync(struct tunables *t) {
+        _cleanup_free_ struct journal_record *recs = calloc(t->n + 1, sizeof *recs);
+        size_t n = 0;
+
+        if (!recs)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->n; i++) {
+                struct entry *e = t->entries[i];
+                if (e->be->journaled)
+                        recs[n++] = (struct journal_record) { (char *) e->be->name, (char *) e->key, e->original };
+        }
+        return journal_rewrite(&t->journal, recs, n);
+}
+
+int tunables_init(struct tunables *t, struct backend **backends, size_t n_backends,
+                  const char *journal_path, const char *boot_id) {
+        struct journal_record *recs = NULL;
+        size_t n = 0, skipped = 0, adopted = 0;
+        int r;
+
+        *t = (struct tunables) { .backends = backends, .n_backends = n_backends, .journal.fd = -1 };
+
+        r = journal_load(journal_path, boot_id, &recs, &n, &skipped);
+        if (r == -ESTALE)
+                log_notice("Journal %s is from an earlier boot, discarding it.", journal_path);
+        else if (r < 0)
+                log_warning_errno(r, "Journal %s is unreadable, discarding it: %m", journal_path);
+        if (skipped > 0)
+                log_notice("Journal %s: %zu torn or corrupt record(s) skipped.", journal_path, skipped);
+
+        for (size_t i = 0; i < n; i++) {
+                const struct backend *be = tunables_backend(t, recs[i].backend);
+                _cleanup_free_ char *id = NULL;
+
+                if (!be || !be->journaled) {
+                        log_warning("Journal %s: unknown setting kind '%s' for %s, ignoring.",
+                                    journal_path, recs[i].backend, recs[i].key);
+                        continue;
+                }
+                id = make_id(be->name, recs[i].key, NULL);
+                if (!id) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                if (hashmap_get(&t->index, id))
+                        continue;       /* the first record holds the true original */
+                if (!entry_add(t, be, recs[i].key, recs[i].original)) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                adopted++;
+        }
+
+        /* Rewrite rather than truncate: the adopted originals must survive
+         * until they are restored. */
+        r = journal_init(&t->journal, journal_path, boot_id);
+        if (r >= 0)
+                r = journal_sync(t);
+        if (r < 0) {
+                log_error_errno(r, "Failed to write journal %s: %m", journal_path);
+                goto out;
+        }
+        if (adopted > 0)
+                log_notice("Recovered %zu original value(s) from the journal of a daemon that did not stop cleanly.",
+                           adopted);
+        r = (int) adopted;
+out:
+        journal_record_free_many(recs, n);
+        return r;
+}
+
+void tunables_done(struct tunables *t) {
+        for (size_t i = 0; i < t->n; i++)
+                entry_free(t->entries[i]);
+        free(t->entries);
+        hashmap_clear(&t->index);
+        journal_close(&t->journal);
+        t->entries = NULL;
+        t->n = t->cap = 0;
+}
+
+static void entry_restore(struct tunables *t, struct entry *e) {
+        char now[VALUE_MAX];
+        int r;
+
+        if (!e->be->journaled) {
+                e->be->release(e->be->userdata, e->key);
+                return;
+        }
+        r = e->be->read(e->be->userdata, e->key, now, sizeof now);
+        if (r >= 0 && values_equal(e->be, now, e->original))
+                return;
+        r = e->be->write(e->be->userdata, e->key, e->original);
+        if (r < 0)
+                log_warning_errno(r, "Failed to restore %s to '%s': %m", e->key, e->original);
+        else
+                t->writes++;
+}
+
+int tunables_apply(struct tunables *t, const struct plan *p, bool full) {
+        _cleanup_free_ struct journal_record *recs = NULL;
+        char **cur = NULL;
+        bool removed = false;
+        size_t n_recs = 0;
+        char buf[VALUE_MAX];
+        int r = 0;
+
+        cur = calloc(p->n + 1, sizeof *cur);
+        recs = calloc(p->n + 1, sizeof *recs);
+        if (!cur || !recs) {
+                free(cur);
+                return -ENOMEM;
+        }
+
+        /* 1. What the host holds now, and the originals to journal. */
+        for (size_t i = 0; i < p->n; i++) {
+                const struct plan_item *it = &p->items[i];
+                int k = it->be->read(it->be->userdata, it->key, buf, sizeof buf);
+
+                if (k >= 0 && !(cur[i] = strdup(buf))) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                if (k < 0 && it->be->journaled) {
+                        log_warning_errno(k, "%s: cannot read %s, skipping it: %m", it->owner, it->key);
+                        continue;
+                }
+                if (it->be->journaled && !hashmap_get(&t->index, it->id))
+                        recs[n_recs++] = (struct journal_record) { (char *) it->be->name, (char *) it->key, cur[i] };
+        }
+
+        /* 2. Originals are durable before anything changes. */
+        r = journal_append(&t->journal, recs, n_recs);
+        if (r < 0) {
+                log_error_errno(r, "Failed to write journal %s, changing nothing: %m", t->journal.path);
+                (void) journal_sync(t);         /* drop a torn tail */
+                goto out;
+        }
+        for (size_t i = 0; i < p->n; i++) {
+                const struct plan_item *it = &p->items[i];
+                if ((cur[i] || !it->be->journaled) && !hashmap_get(&t->index, it->id) &&
+                    !entry_add(t, it->be, it->key, it->be->journaled ? cur[i] : NULL)) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+        }
+
+        /* 3. Put back what the new plan no longer sets, newest first. */
+        if (full) {
+                for (size_t i = t->n; i-- > 0;) {
+                        if (plan_find_id(p, t->entries[i]->id))
+                                continue;
+                        entry_restore(t, t->entries[i]);
+                        entry_remove_at(t, i);
+                        removed = true;
+                }
+                entries_compact(t);
+        }
+
+        /* 4. The new values. */
+        for (size_t i = 0; i < p->n; i++) {
+                const struct plan_item *it = &p->items[i];
+                struct entry *e = hashmap_get(&t->index, it->id);
+
+                if (!e)
+                        continue;       /* unreadable, skipped above */
+                e->rejected = false;
+                if (!cur[i] || !values_equal(it->be, cur[i], it->value)) {
+                        int k = it->be->write(it->be->userdata, it->key, it->value);
+                        if (k < 0) {
+                                log_warning_errno(k, "%s: Failed to set %s to '%s', skipping: %m",
+                                                  it->owner, it->key, it->value);
+                                e->rejected = true;
+                        } else
+                                t->writes++;
+                }
+                if (set_str(&e->value, it->value) < 0 || set_str(&e->accept, it->accept) < 0 ||
+                    set_str(&e->owner, it->owner) < 0 || set_str(&e->device, it->device) < 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+        }
+
+        if (removed) {
+                r = journal_sync(t);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to compact journal %s: %m", t->journal.path);
+                r = 0;
+        }
+out:
+        for (size_t i = 0; i < p->n; i++)
+                free(cur[i]);
+        free(cur);
+        return r;
+}
+
+int tunables_rollback(struct tunables *t) {
+        for (size_t i = t->n; i-- > 0;) {
+                entry_restore(t, t->entries[i]);
+                entry_remove_at(t, i);
+        }
+        t->n = 0;
+        return journal_sync(t);
+}
+
+int tunables_forget_device(struct tunables *t, const char *device) {
+        bool removed = false;
+
+        for (size_t i = t->n; i-- > 0;) {
+                struct entry *e = t->entries[i];
+                if (!e->device || !streq(e->device, device))
+                        continue;
+                /* A non-journaled hold still owns a descriptor. */
+                if (!e->be->journaled)
+                        e->be->release(e->be->userdata, e->key);
+                entry_remove_at(t, i);
+                removed = true;
+        }
+        if (!removed)
+                return 0;
+        entries_compact(t);
+        return journal_sync(t);
+}
+
+/* ---- verify and diff ---- */
+
+void change_free_many(struct change *c, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(c[i].backend);
+                free(c[i].key);
+                free(c[i].from);
+                free(c[i].to);
+                free(c[i].owner);
+        }
+        free(c);
+}
+
+struct changes {
+        struct change *a;
+        size_t n, cap;
+};
+
+static int changes_add(struct changes *c, const char *backend, const char *key, const char *from,
+                       const char *to, const char *owner) {
+        struct change *x;
+
+        if (c->n == c->cap) {
+                size_t cap = c->cap ? c->cap * 2 : 16;
+                struct change *a = realloc(c->a, cap * sizeof *a);
+                if (!a)
+                        return -ENOMEM;
+                c->a = a;
+                c->cap = cap;
+        }
+        x = &c->a[c->n];
+        *x = (struct change) {};
+        if (set_str(&x->backend, backend) < 0 || set_str(&x->key, key) < 0 || set_str(&x->from, from) < 0 ||
+            set_str(&x->to, to) < 0 || set_str(&x->owner, owner) < 0) {
+                free(x->backend), free(x->key), free(x->from), free(x->to), free(x->owner);
+                return -ENOMEM;
+        }
+        c->n++;
+        return 0;
+}
+
+static const char *read_or_reason(const struct backend *be, const char *key, char *buf, size_t size) {
+        int r = be->read(be->userdata, key, buf, size);
+
+        if (r >= 0)
+                return buf;
+        snprintf(buf, size, "(unreadable: %s)", strerror(-r));
+        return NULL;
+}
+
+bool accept_matches(const char *accept, const char *value) {
+        long long lo, hi, v;
+        char *end;
+        int consumed = 0;
+
+        if (sscanf(accept, "%lld-%lld%n", &lo, &hi, &consumed) == 2 && accept[consumed] == '\0') {
+                errno = 0;
+                v = strtoll(value, &end, 10);
+                return errno == 0 && end != value && *end == '\0' && v >= lo && v <= hi;
+        }
+        for (const char *p = accept; *p;) {
+                size_t n = strcspn(p, "|");
+                if (n == strlen(value) && strncmp(p, value, n) == 0)
+                        return true;
+                p += n;
+                p += *p == '|';
+        }
+        return false;
+}
+
+int tunables_verify(struct tunables *t, struct change **ret, size_t *n) {
+        struct changes c = {};
+        char now[VALUE_MAX];
+
+        for (size_t i = 0; i < t->n; i++) {
+                const struct entry *e = t->entries[i];
+                const char *v;
+                bool ok;
+
+                if (!e->value || e->rejected)
+                        continue;
+                v = read_or_reason(e->be, e->key, now, sizeof now);
+                ok = v && (e->accept ? accept_matches(e->accept, v) : values_equal(e->be, v, e->value));
+                if (!ok && changes_add(&c, e->be->name, e->key, e->accept ?: e->value, now, e->owner) < 0) {
+                        change_free_many(c.a, c.n);
+                        return -ENOMEM;
+                }
+        }
+        *ret = c.a;
+        *n = c.n;
+        return 0;
+}
+
+int tunables_diff(struct tunables *t, const struct plan *p, struct change **ret, size_t *n) {
+        struct changes c = {};
+        char now[VALUE_MAX];
+        int r = 0;
+
+        for (size_t i = 0; i < p->n && r >= 0; i++) {
+                const struct plan_item *it = &p->items[i];
+                const char *v = read_or_reason(it->be, it->key, now, sizeof now);
+
+                if (!it->be->journaled && !v)
+                        snprintf(now, sizeof now, "(not held)");
+                if (!v || !values_equal(it->be, v, it->value))
+                        r = changes_add(&c, it->be->name, it->key, now, it->value, it->owner);
+        }
+        for (size_t i = 0; i < t->n && r >= 0; i++) {
+                const struct entry *e = t->entries[i];
+                const char *v;
+
+                if (plan_find_id(p, e->id))
+                        continue;
+                v = read_or_reason(e->be, e->key, now, sizeof now);
+                if (!e->be->journaled)
+                        r = changes_add(&c, e->be->name, e->key, now, "(released)", e->owner);
+                else if (!v || !values_equal(e->be, v, e->original))
+                        r = changes_add(&c, e->be->name, e->key, now, e->original, e->owner);
+        }
+        if (r < 0) {
+                change_free_many(c.a, c.n);
+                return r;
+        }
+        *ret = c.a;
+        *n = c.n;
+        return 0;
+}
