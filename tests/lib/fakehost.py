@@ -1,0 +1,290 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A fake host tree for running the real daemon with --root.
+
+Builds /sys, /proc and /dev files as a kernel would show them (choice files
+with the selection in brackets, CPU topology with SMT siblings, NUMA nodes,
+cpufreq, THP, KSM, sysctls, block devices, NICs), and compares snapshots of
+what the daemon may touch.
+"""
+
+import ctypes
+import os
+import random
+import struct
+
+THP = "sys/kernel/mm/transparent_hugepage"
+KSM = "sys/kernel/mm/ksm"
+CPU = "sys/devices/system/cpu"
+NODE = "sys/devices/system/node"
+
+
+def cpulist(cpus):
+    """[0,1,2,5] -> '0-2,5'"""
+    cpus = sorted(cpus)
+    out, i = [], 0
+    while i < len(cpus):
+        j = i
+        while j + 1 < len(cpus) and cpus[j + 1] == cpus[j] + 1:
+            j += 1
+        out.append(str(cpus[i]) if i == j else "%d-%d" % (cpus[i], cpus[j]))
+        i = j + 1
+    return ",".join(out)
+
+
+def selected(value):
+    """The selected word of a choice file, else the value itself."""
+    if "[" in value and "]" in value:
+        return value[value.index("[") + 1:value.index("]")]
+    return value
+
+
+class _Inotify:
+    """Just enough inotify (through libc) to see the daemon close a file
+    it wrote."""
+
+    IN_CLOSE_WRITE = 0x8
+    IN_NONBLOCK = 0o4000
+    IN_CLOEXEC = 0o2000000
+
+    def __init__(self):
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = self.libc.inotify_init1(self.IN_NONBLOCK | self.IN_CLOEXEC)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1")
+        self.dirs = {}
+
+    def watch(self, directory):
+        if directory in self.dirs.values():
+            return
+        wd = self.libc.inotify_add_watch(self.fd, directory.encode(), self.IN_CLOSE_WRITE)
+        if wd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_add_watch " + directory)
+        self.dirs[wd] = directory
+
+    def pending(self):
+        """Paths closed after writing since the last call."""
+        out = []
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except BlockingIOError:
+                return out
+            off = 0
+            while off < len(data):
+                wd, _, _, n = struct.unpack_from("iIII", data, off)
+                name = data[off + 16:off + 16 + n].rstrip(b"\0").decode()
+                off += 16 + n
+                if wd in self.dirs and name:
+                    out.append(os.path.join(self.dirs[wd], name))
+
+    def close(self):
+        os.close(self.fd)
+
+
+class FakeHost:
+    """nodes x cores_per_node x threads; siblings numbered 'n+cores' (cpu n and
+    n+ncores share a core, as on most x86 servers) or 'adjacent' (2k, 2k+1)."""
+
+    def __init__(self, root, nodes=2, cores_per_node=2, threads=2, siblings="n+cores",
+                 cpufreq=True, governors="performance powersave schedutil",
+                 disks=("sda", "vda"), virtual_disks=("loop0",), nics=("eth0",),
+                 hypervisor=False, mem_kib=16 * 1024 * 1024):
+        self.root = root
+        self.nodes = nodes
+        self.cores_per_node = cores_per_node
+        self.threads = threads
+        self.siblings = siblings
+        self.cpufreq = cpufreq
+        self.governors = governors
+        self.disks = list(disks)
+        self.virtual_disks = list(virtual_disks)
+        self.nics = list(nics)
+        self.hypervisor = hypervisor
+        self.mem_kib = mem_kib
+        self.ncores = nodes * cores_per_node
+        self.ncpus = self.ncores * threads
+        self.choices = {}       # absolute path -> the words the "kernel" offers
+        self.selection = {}     # absolute path -> the selected word
+        self.inotify = None
+        self.build()
+
+    # ---- files ----
+
+    def path(self, rel):
+        return os.path.join(self.root, rel.lstrip("/"))
+
+    def write(self, rel, content):
+        p = self.path(rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        mode = "wb" if isinstance(content, bytes) else "w"
+        with open(p, mode) as f:
+            f.write(content if isinstance(content, bytes) else str(content) + "\n")
+
+    def read(self, rel):
+        with open(self.path(rel)) as f:
+            return f.read().strip()
+
+    def choice(self, rel, words, selected_word):
+        """A kernel choice file: reads "a [b] c", takes one word written to it."""
+        p = self.path(rel)
+        self.choices[p] = words.split()
+        self.selection[p] = selected_word
+        self._show(p)
+        if self.inotify is None:
+            self.inotify = _Inotify()
+        self.inotify.watch(os.path.dirname(p))
+
+    def _show(self, p):
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(" ".join("[%s]" % w if w == self.selection[p] else w for w in self.choices[p]) + "\n")
+
+    def settle(self):
+        """Do what the kernel does when a choice file is written: show the
+        whole list again with the new word selected (a word it does not
+        offer leaves the old selection, as its EINVAL would)."""
+        if self.inotify is None:
+            return
+        for p in self.inotify.pending():
+            if p not in self.choices or not os.path.exists(p):
+                continue
+            with open(p) as f:
+                content = f.read().strip()
+            if "[" in content:
+                continue                # our own rewrite
+            if content in self.choices[p]:
+                self.selection[p] = content
+            self._show(p)
+
+    def value(self, rel):
+        """What the daemon sees: the selected word of a choice file."""
+        return selected(self.read(rel))
+
+    # ---- topology ----
+
+    def core_of(self, cpu):
+        return cpu % self.ncores if self.siblings == "n+cores" else cpu // self.threads
+
+    def cpus_of_core(self, core):
+        if self.siblings == "n+cores":
+            return [core + t * self.ncores for t in range(self.threads)]
+        return [core * self.threads + t for t in range(self.threads)]
+
+    def node_of_core(self, core):
+        return core // self.cores_per_node
+
+    def cpus_of_node(self, node):
+        cores = range(node * self.cores_per_node, (node + 1) * self.cores_per_node)
+        return sorted(c for core in cores for c in self.cpus_of_core(core))
+
+    def build(self):
+        n = self.ncpus
+        for f in ("online", "possible", "present"):
+            self.write(CPU + "/" + f, cpulist(range(n)))
+        for cpu in range(n):
+            core = self.core_of(cpu)
+            d = "%s/cpu%d" % (CPU, cpu)
+            sib = cpulist(self.cpus_of_core(core))
+            self.write(d + "/topology/core_id", core % self.cores_per_node)
+            self.write(d + "/topology/physical_package_id", self.node_of_core(core))
+            self.write(d + "/topology/die_id", 0)
+            self.write(d + "/topology/thread_siblings_list", sib)
+            self.write(d + "/topology/core_cpus_list", sib)
+            if cpu > 0:
+                self.write(d + "/online", 1)
+            self.write(d + "/power/energy_perf_bias", 6)
+            if self.cpufreq:
+                self.write(d + "/cpufreq/scaling_governor", "powersave")
+                self.write(d + "/cpufreq/scaling_available_governors", self.governors)
+                self.write(d + "/cpufreq/energy_performance_preference", "balance_performance")
+                self.write(d + "/cpufreq/energy_performance_available_preferences",
+                           "default performance balance_performance balance_power power")
+        if self.cpufreq:
+            self.write(CPU + "/intel_pstate/min_perf_pct", 30)
+            self.write(CPU + "/intel_pstate/status", "active")
+
+        for f in ("online", "possible", "has_cpu", "has_memory"):
+            self.write(NODE + "/" + f, cpulist(range(self.nodes)))
+        per_node = self.mem_kib // self.nodes
+        for node in range(self.nodes):
+            d = "%s/node%d" % (NODE, node)
+            self.write(d + "/cpulist", cpulist(self.cpus_of_node(node)))
+            self.write(d + "/distance", " ".join("10" if o == node else "21" for o in range(self.nodes)))
+            self.write(d + "/meminfo", "Node %d MemTotal:       %d kB\nNode %d MemFree:        %d kB\n"
+                       "Node %d MemUsed:        %d kB" % (node, per_node, node, per_node * 3 // 4,
+                                                          node, per_node // 4))
+
+        self.choice(THP + "/enabled", "always madvise never", "madvise")
+        self.choice(THP + "/defrag", "always defer defer+madvise madvise never", "madvise")
+        self.choice(THP + "/shmem_enabled", "always within_size advise never deny force", "never")
+        self.write(THP + "/khugepaged/defrag", 1)
+        self.write(THP + "/khugepaged/pages_to_scan", 4096)
+        self.write(THP + "/khugepaged/scan_sleep_millisecs", 10000)
+        self.write(THP + "/khugepaged/alloc_sleep_millisecs", 60000)
+        self.write(THP + "/khugepaged/max_ptes_none", 511)
+
+        for k, v in (("run", 0), ("pages_to_scan", 100), ("sleep_millisecs", 20), ("merge_across_nodes", 1),
+                     ("max_page_sharing", 256), ("use_zero_pages", 0), ("pages_shared", 0),
+                     ("pages_sharing", 0), ("pages_unshared", 0), ("pages_volatile", 0), ("full_scans", 0)):
+            self.write(KSM + "/" + k, v)
+
+        for k, v in (("vm/dirty_ratio", 20), ("vm/dirty_background_ratio", 10), ("vm/swappiness", 60),
+                     ("vm/dirty_expire_centisecs", 3000), ("vm/dirty_writeback_centisecs", 500),
+                     ("vm/nr_hugepages", 0), ("kernel/numa_balancing", 1), ("net/ipv4/ip_forward", 1),
+                     ("net/core/somaxconn", 4096), ("net/ipv4/tcp_rmem", "4096\t131072\t6291456")):
+            self.write("proc/sys/" + k, v)
+        self.write("proc/sys/kernel/random/boot_id", "6d3f2c1e-0000-4000-8000-%012x" % random.getrandbits(48))
+
+        flags = "fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov ht syscall nx lm vmx"
+        if self.hypervisor:
+            flags += " hypervisor"
+        self.write("proc/cpuinfo", "".join(
+            "processor\t: %d\nvendor_id\t: GenuineIntel\nmodel name\t: Fake CPU\nflags\t\t: %s\n\n" % (c, flags)
+            for c in range(n)))
+        self.write("proc/meminfo", "MemTotal:       %d kB\nMemFree:        %d kB\nMemAvailable:   %d kB\n"
+                   "Buffers:          102400 kB\nCached:          2097152 kB\n"
+                   % (self.mem_kib, self.mem_kib * 3 // 4, self.mem_kib * 7 // 8))
+        self.write("proc/stat", "cpu  0 0 0 0 0 0 0 0 0 0\n" + "".join(
+            "cpu%d 0 0 0 0 0 0 0 0 0 0\n" % c for c in range(n)))
+
+        for disk in self.disks + self.virtual_disks:
+            d = "sys/block/" + disk
+            self.choice(d + "/queue/scheduler", "none mq-deadline kyber bfq", "none")
+            self.write(d + "/queue/read_ahead_kb", 128)
+            self.write(d + "/queue/nr_requests", 64)
+            if disk in self.disks:
+                os.makedirs(self.path(d + "/device"), exist_ok=True)
+        for nic in self.nics:
+            d = "sys/class/net/" + nic
+            self.write(d + "/tx_queue_len", 1000)
+            self.write(d + "/operstate", "up")
+
+        # A real character device would be better, but a regular file lets
+        # the test see the 4 bytes written while the request is held.
+        self.write("dev/cpu_dma_latency", b"")
+
+    # ---- comparing ----
+
+    # Files the daemon must never leave changed, by selected value.
+    TRACKED_DIRS = ("sys", "proc/sys")
+
+    def snapshot(self):
+        snap = {}
+        for top in self.TRACKED_DIRS:
+            base = self.path(top)
+            for dirpath, _, files in os.walk(base):
+                for f in files:
+                    p = os.path.join(dirpath, f)
+                    rel = os.path.relpath(p, self.root)
+                    try:
+                        with open(p) as fh:
+                            snap[rel] = selected(fh.read().strip())
+                    except (OSError, UnicodeDecodeError):
+                        pass
+        return snap
+
+    @staticmethod
+    def changes(before, after):
+        """Paths whose value differs: {path: (before, after)}."""
+        keys = set(before) | set(after)
+        return {k: (before.get(k), after.get(k)) for k in sorted(keys) if before.get(k) != after.get(k)}

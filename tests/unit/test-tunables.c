@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* The tunables set on a scratch tree: apply journals originals before it
+ * writes, a switch goes straight to the new values, rollback restores,
+ * a recovered journal is restored, refused writes are skipped. */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "kvmtuned/macro.h"
+#include "log.h"
+
+static char root[64], journal[128];
+
+static void put(const char *rel, const char *value) {
+        char p[256];
+        FILE *f;
+
+        snprintf(p, sizeof p, "%s%s", root, rel);
+        f = fopen(p, "w");
+        assert_non_null(f);
+        fprintf(f, "%s\n", value);
+        fclose(f);
+}
+
+static char *get(const char *rel) {
+        static char buf[256];
+        char p[256];
+        FILE *f;
+
+        snprintf(p, sizeof p, "%s%s", root, rel);
+        f = fopen(p, "r");
+        assert_non_null(f);
+        if (!fgets(buf, sizeof buf, f))
+                buf[0] = '\0';
+        fclose(f);
+        buf[strcspn(buf, "\n")] = '\0';
+        return buf;
+}
+
+/* A write counter: wraps the file backend to see every host write. */
+static unsigned writes_to(const struct host *h) {
+        return h->tunables.writes;
+}
+
+static int setup(void **state) {
+        char cmd[256];
+
+        (void) state;
+        log_set_level(KT_LOG_ERR);
+        strcpy(root, "/tmp/kt-tunables-XXXXXX");
+        assert_non_null(mkdtemp(root));
+        snprintf(cmd, sizeof cmd, "mkdir -p %s/sys/kernel/mm/transparent_hugepage %s/proc/sys/vm %s/run", root, root, root);
+        assert_int_equal(system(cmd), 0);
+        snprintf(journal, sizeof journal, "%s/run/journal", root);
+        return 0;
+}
+
+static int teardown(void **state) {
+        char cmd[128];
+
+        (void) state;
+        snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+        return system(cmd) == 0 ? 0 : -1;
+}
+
+static void reset_host(void) {
+        put("/sys/kernel/mm/transparent_hugepage/enabled", "always [madvise] never");
+        put("/proc/sys/vm/swappiness", "60");
+        put("/proc/sys/vm/dirty_ratio", "20");
+        put("/proc/sys/vm/dirty_background_ratio", "10");
+        unlink(journal);
+}
+
+static void add(struct plan *p, struct host *h, const char *key, const char *value) {
+        assert_int_equal(plan_add(p, &h->file, key, value, NULL, "test", NULL), 0);
+}
+
+static void test_apply_switch_rollback(void **state) {
+        struct host h;
+        struct plan a = {}, b = {};
+        unsigned w;
+
+        (void) state;
+        reset_host();
+        assert_int_equal(host_init(&h, root), 0);
+        assert_int_equal(host_open_journal(&h, journal), 0);
+
+        add(&a, &h, "/sys/kernel/mm/transparent_hugepage/enabled", "always");
+        add(&a, &h, "/proc/sys/vm/swappiness", "10");
+        add(&a, &h, "/proc/sys/vm/dirty_ratio", "20");         /* already so: no write */
+        w = writes_to(&h);
+        assert_int_equal(tunables_apply(&h.tunables, &a, true), 0);
+        assert_int_equal(writes_to(&h) - w, 2);
+        assert_string_equal(get("/sys/kernel/mm/transparent_hugepage/enabled"), "always");
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "10");
+        assert_int_equal(h.tunables.n, 3);
+
+        /* Switch: swappiness to its new value in one write, THP back,
+         * dirty_background_ratio new. */
+        add(&b, &h, "/proc/sys/vm/swappiness", "30");
+        add(&b, &h, "/proc/sys/vm/dirty_background_ratio", "5");
+        w = writes_to(&h);
+        assert_int_equal(tunables_apply(&h.tunables, &b, true), 0);
+        assert_int_equal(writes_to(&h) - w, 3);
+        assert_string_equal(get("/sys/kernel/mm/transparent_hugepage/enabled"), "madvise");
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "30");
+        assert_string_equal(get("/proc/sys/vm/dirty_background_ratio"), "5");
+
+        /* The original of swappiness is still the first one: 60. */
+        assert_int_equal(tunables_rollback(&h.tunables), 0);
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "60");
+        assert_string_equal(get("/proc/sys/vm/dirty_background_ratio"), "10");
+        assert_int_equal(h.tunables.n, 0);
+
+        plan_done(&a);
+        plan_done(&b);
+        host_done(&h);
+}
+
+static void test_recovery_after_kill(void **state) {
+        struct host h1, h2;
+        struct plan a = {};
+
+        (void) state;
+        reset_host();
+        assert_int_equal(host_init(&h1, root), 0);
+        assert_int_equal(host_open_journal(&h1, journal), 0);
+        add(&a, &h1, "/proc/sys/vm/swappiness", "1");
+        add(&a, &h1, "/sys/kernel/mm/transparent_hugepage/enabled", "never");
+        assert_int_equal(tunables_apply(&h1.tunables, &a, true), 0);
+        plan_done(&a);
+        /* "Killed": the first instance never rolls back. */
+
+        assert_int_equal(host_init(&h2, root), 0);
+        assert_int_equal(host_open_journal(&h2, journal), 2);
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "1");
+        assert_int_equal(tunables_rollback(&h2.tunables), 0);
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "60");
+        assert_string_equal(get("/sys/kernel/mm/transparent_hugepage/enabled"), "madvise");
+        host_done(&h2);
+        host_done(&h1);
+}
+
+static void test_recovered_then_switch_keeps_original(void **state) {
+        struct host h1, h2;
+        struct plan a = {}, b = {};
+
+        (void) state;
+        reset_host();
+        assert_int_equal(host_init(&h1, root), 0);
+        assert_int_equal(host_open_journal(&h1, journal), 0);
+        add(&a, &h1, "/proc/sys/vm/swappiness", "1");
+        assert_int_equal(tunables_apply(&h1.tunables, &a, true), 0);
+
+        /* A new daemon adopts the journal and applies its profile: the
+         * true original (60) must survive, not the killed daemon's 1. */
+        assert_int_equal(host_init(&h2, root), 0);
+        assert_int_equal(host_open_journal(&h2, journal), 1);
+        add(&b, &h2, "/proc/sys/vm/swappiness", "5");
+        assert_int_equal(tunables_apply(&h2.tunables, &b, true), 0);
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "5");
+        assert_int_equal(tunables_rollback(&h2.tunables), 0);
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "60");
+        plan_done(&a);
+        plan_done(&b);
+        host_done(&h2);
+        host_done(&h1);
+}
+
+static void test_refused_write_skipped(void **state) {
+        struct host h;
+        struct plan a = {};
+        struct change *c = NULL;
+        size_t n = 0;
+        char fifo[256];
+
+        (void) state;
+        reset_host();
+        /* A FIFO with no reader: reading gives "", writing fails (ENXIO). */
+        snprintf(fifo, sizeof fifo, "%s/proc/sys/vm/refuses", root);
+        unlink(fifo);
+        assert_int_equal(mkfifo(fifo, 0644), 0);
+        assert_int_equal(host_init(&h, root), 0);
+        assert_int_equal(host_open_journal(&h, journal), 0);
+        add(&a, &h, "/proc/sys/vm/swappiness", "10");
+        add(&a, &h, "/proc/sys/vm/refuses", "1");
+        add(&a, &h, "/proc/sys/vm/dirty_ratio", "40");
+        add(&a, &h, "/proc/sys/vm/does-not-exist", "1");
+        assert_int_equal(tunables_apply(&h.tunables, &a, true), 0);
+        /* The rest still applied. */
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "10");
+        assert_string_equal(get("/proc/sys/vm/dirty_ratio"), "40");
+        /* Refused writes are not drift. */
+        assert_int_equal(tunables_verify(&h.tunables, &c, &n), 0);
+        assert_int_equal(n, 0);
+        free(c);
+        assert_int_equal(tunables_rollback(&h.tunables), 0);
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "60");
+        assert_string_equal(get("/proc/sys/vm/dirty_ratio"), "20");
+        unlink(fifo);
+        plan_done(&a);
+        host_done(&h);
+}
+
+static void test_verify_and_diff(void **state) {
+        struct host h;
+        struct plan a = {}, b = {};
+        struct change *c = NULL;
+        size_t n = 0;
+
+        (void) state;
+        reset_host();
+        assert_int_equal(host_init(&h, root), 0);
+        assert_int_equal(host_open_journal(&h, journal), 0);
+        add(&a, &h, "/proc/sys/vm/swappiness", "10");
+        assert_int_equal(plan_add(&a, &h.file, "/proc/sys/vm/dirty_ratio", "20", "10-30", "test", NULL), 0);
+        assert_int_equal(tunables_apply(&h.tunables, &a, true), 0);
+
+        assert_int_equal(tunables_verify(&h.tunables, &c, &n), 0);
+        assert_int_equal(n, 0);
+        free(c);
+        put("/proc/sys/vm/swappiness", "77");          /* someone else changed it */
+        put("/proc/sys/vm/dirty_ratio", "25");          /* within the dynamic range: fine */
+        assert_int_equal(tunables_verify(&h.tunables, &c, &n), 0);
+        assert_int_equal(n, 1);
+        assert_string_equal(c[0].key, "/proc/sys/vm/swappiness");
+        assert_string_equal(c[0].from, "10");
+        assert_string_equal(c[0].to, "77");
+        change_free_many(c, n);
+
+        /* Diff to a plan that sets dirty_ratio only: swappiness would go back
+         * to 60, dirty_ratio 25 -> 40. Nothing changes meanwhile. */
+        add(&b, &h, "/proc/sys/vm/dirty_ratio", "40");
+        assert_int_equal(tunables_diff(&h.tunables, &b, &c, &n), 0);
+        assert_int_equal(n, 2);
+        assert_string_equal(c[0].key, "/proc/sys/vm/dirty_ratio");
+        assert_string_equal(c[0].from, "25");
+        assert_string_equal(c[0].to, "40");
+        assert_string_equal(c[1].key, "/proc/sys/vm/swappiness");
+        assert_string_equal(c[1].from, "77");
+        assert_string_equal(c[1].to, "60");
+        change_free_many(c, n);
+        assert_string_equal(get("/proc/sys/vm/dirty_ratio"), "25");
+
+        assert_int_equal(tunables_rollback(&h.tunables), 0);
+        plan_done(&a);
+        plan_done(&b);
+        host_done(&h);
+}
+
+static void test_forget_device(void **state) {
+        struct host h;
+        struct plan a = {};
+
+        (void) state;
+        reset_host();
+        assert_int_equal(host_init(&h, root), 0);
+        assert_int_equal(host_open_journal(&h, journal), 0);
+        assert_int_equal(plan_add(&a, &h.file, "/proc/sys/vm/swappiness", "10", NULL, "disk", "sdz"), 0);
+        add(&a, &h, "/proc/sys/vm/dirty_ratio", "40");
+        assert_int_equal(tunables_apply(&h.tunables, &a, true), 0);
+        assert_int_equal(tunables_forget_device(&h.tunables, "sdz"), 0);
+        assert_int_equal(h.tunables.n, 1);
+        assert_int_equal(tunables_rollback(&h.tunables), 0);
+        /* The forgotten device's setting is not written back. */
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "10");
+        assert_string_equal(get("/proc/sys/vm/dirty_ratio"), "20");
+        plan_done(&a);
+        host_done(&h);
+}
+
+static void test_hold(void **state) {
+        struct host h;
+        struct plan a = {}, b = {};
+        char p[256];
+        struct stat st;
+
+        (void) state;
+        reset_host();
+        snprintf(p, sizeof p, "%s/dev", root);
+        mkdir(p, 0755);
+        put("/dev/cpu_dma_latency", "");
+        assert_int_equal(host_init(&h, root), 0);
+        assert_int_equal(host_open_journal(&h, journal), 0);
+        assert_int_equal(plan_add(&a, &h.hold, "/dev/cpu_dma_latency", "3", NULL, "cpu", NULL), 0);
+        assert_int_equal(tunables_apply(&h.tunables, &a, true), 0);
+        snprintf(p, sizeof p, "%s/dev/cpu_dma_latency", root);
+        assert_int_equal(stat(p, &st), 0);
+        assert_true(st.st_size >= 4);
+        /* Holds are never journaled. */
+        struct journal_record *recs = NULL;
+        size_t n = 0, skipped = 0;
+        assert_int_equal(journal_load(journal, "", &recs, &n, &skipped), 0);
+        journal_record_free_many(recs, n);
+        /* Same value again: nothing reopened; then released on switch. */
+        unsigned w = writes_to(&h);
+        assert_int_equal(tunables_apply(&h.tunables, &a, true), 0);
+        assert_int_equal(writes_to(&h), w);
+        assert_int_equal(tunables_apply(&h.tunables, &b, true), 0);
+        assert_int_equal(h.tunables.n, 0);
+        plan_done(&a);
+        host_done(&h);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_apply_switch_rollback),
+                cmocka_unit_test(test_recovery_after_kill),
+                cmocka_unit_test(test_recovered_then_switch_keeps_original),
+                cmocka_unit_test(test_refused_write_skipped),
+                cmocka_unit_test(test_verify_and_diff),
+                cmocka_unit_test(test_forget_device),
+                cmocka_unit_test(test_hold),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
