@@ -333,3 +333,27 @@ int manager_start(struct manager *m) {
         }
         return 0;
 }
+
+int manager_status(struct manager *m, struct strbuf *out) {
+        const struct tunables *t = &m->host.tunables;
+        unsigned refused = 0;
+        int r;
+
+        for (size_t i = 0; i < t->n; i++)
+                refused += t->entries[i]->rejected;
+        r = strbuf_appendf(out, "profile: %s\nreason: %s\nsettings: %zu held, %u refused by the kernel\n",
+                           manager_active_name(m), strna(m->reason), t->n, refused);
+        if (r < 0)
+                return r;
+        instances_status(&m->instances, out);
+        return 0;
+}
+
+int manager_domain_event(struct manager *m, const char *domain, const char *event, char **error) {
+        (void) m;
+        (void) domain;
+        (void) event;
+        if (asprintf(error, "no libvirt connection in this daemon") < 0)
+                *error = NULL;
+        return -EOPNOTSUPP;
+}

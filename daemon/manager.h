@@ -66,3 +66,13 @@ int manager_plan_profile(struct manager *m, const char *name, struct profile **r
 const char *manager_recommend(struct manager *m, const char **reason);
 
 const char *manager_active_name(const struct manager *m);
+
+/* `kvmtuned-adm status`: "key: value" lines, most important first. Every
+ * component adds its own lines here (profile, settings, each plugin
+ * instance's rules; monitors and domains as they come). */
+int manager_status(struct manager *m, struct strbuf *out);
+
+/* A domain started or stopped, as the libvirt hook reports it ("started",
+ * "stopped", "release"): retune that domain. Without a libvirt connection
+ * this fails with *error saying so. */
+int manager_domain_event(struct manager *m, const char *domain, const char *event, char **error);
