@@ -276,6 +276,8 @@ class FakeHost:
                 for f in files:
                     p = os.path.join(dirpath, f)
                     rel = os.path.relpath(p, self.root)
+                    if not os.path.isfile(p) or os.path.islink(p):
+                        continue        # a FIFO would block; links are not settings
                     try:
                         with open(p) as fh:
                             snap[rel] = selected(fh.read().strip())

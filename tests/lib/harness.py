@@ -56,13 +56,14 @@ class Daemon:
             with open(self.config, "w") as f:
                 f.write("")
         self.proc = None
+        self.argv_prefix = []       # e.g. ["setpriv", "--reuid=nobody", ...]
         self.log_path = os.path.join(workdir, "daemon.log")
         self.notify_path = os.path.join(workdir, "notify.sock")
         self.notify = None
         self.messages = []
 
     def argv(self):
-        a = [DAEMON, "--runtime-dir", self.runtime, "--state-dir", self.state, "--plugin-dir", PLUGINS,
+        a = self.argv_prefix + [DAEMON, "--runtime-dir", self.runtime, "--state-dir", self.state, "--plugin-dir", PLUGINS,
              "--libvirt-uri", "none", "--no-bus", "--config", self.config]
         if self.root is not None:
             a += ["--root", self.root]
@@ -79,6 +80,7 @@ class Daemon:
             os.unlink(self.notify_path)
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(self.notify_path)
+        os.chmod(self.notify_path, 0o777)       # a daemon run as another user must reach it
         env = dict(os.environ if self.env is None else self.env)
         env["NOTIFY_SOCKET"] = self.notify_path
         self.log = open(self.log_path, "w")
