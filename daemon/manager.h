@@ -76,3 +76,16 @@ int manager_status(struct manager *m, struct strbuf *out);
  * "stopped", "release"): retune that domain. Without a libvirt connection
  * this fails with *error saying so. */
 int manager_domain_event(struct manager *m, const char *domain, const char *event, char **error);
+
+/* One running domain as `kvmtuned-adm domains` shows it. */
+struct domain_info {
+        char *name;
+        char *policy;           /* dedicated, spread, shared, none */
+        char *cpus;             /* vCPU placement as a CPU list, "" when floating */
+        char *nodes;            /* memory nodes, "" when unrestricted */
+        char *note;             /* why this policy (e.g. fell back from dedicated), or "" */
+};
+
+/* The domains the daemon tracks, sorted by name. */
+int manager_domains(struct manager *m, struct domain_info **ret, size_t *n);
+void domain_info_free_many(struct domain_info *d, size_t n);
