@@ -55,6 +55,27 @@ enum advise_severity advise_report_worst(const struct advise_report *r) {
         return worst;
 }
 
+/* The rule table's fixes say "virsh edit DOMAIN": name the domain. */
+static char *replace_word(const char *s, const char *word, const char *with) {
+        struct strbuf b = {};
+        const char *hit;
+        int r = 0;
+
+        while (r >= 0 && (hit = strstr(s, word))) {
+                r = strbuf_append_n(&b, s, (size_t) (hit - s));
+                if (r >= 0)
+                        r = strbuf_append(&b, with);
+                s = hit + strlen(word);
+        }
+        if (r >= 0)
+                r = strbuf_append(&b, s);
+        if (r < 0) {
+                strbuf_done(&b);
+                return NULL;
+        }
+        return strbuf_steal(&b);
+}
+
 int advise_emit(struct advise_ctx *c, const char *subject, const char *detail, const char *fix) {
         struct advise_report *r = c->report;
         struct advise_finding f = {
@@ -74,7 +95,7 @@ int advise_emit(struct advise_ctx *c, const char *subject, const char *detail, c
         }
         f.domain = c->dom ? strdup(c->dom->name) : NULL;
         f.subject = strdup(subject);
-        f.fix = strdup(fix ?: c->rule->fix);
+        f.fix = c->dom ? replace_word(fix ?: c->rule->fix, "DOMAIN", c->dom->name) : strdup(fix ?: c->rule->fix);
         if (detail) {
                 if (asprintf(&f.message, "%s (%s)", c->rule->message, detail) < 0)
                         f.message = NULL;

@@ -91,10 +91,14 @@ static int check_hugepages_boot(struct advise_ctx *c) {
                 if (cmdline_hugepages(c->host->cmdline, sizes[k], c->host->default_hugepagesz_kib) > 0)
                         continue;
                 cmdline_size(sizes[k], sz, sizeof sz);
-                snprintf(fix, sizeof fix, "add default_hugepagesz=%s hugepagesz=%s hugepages=%" PRIu64
-                         " to the kernel command line: " GRUB, sz, sz, pages[k]);
-                r = advise_emitf(c, "kernel command line", fix, "domains use %" PRIu64 " pages of %s; no hugepages= "
-                                 "for that size", pages[k], sz);
+                snprintf(fix, sizeof fix, "add hugepagesz=%s hugepages=%" PRIu64 " to the kernel command line%s%s%s: "
+                         GRUB, sz, pages[k],
+                         sizes[k] == c->host->default_hugepagesz_kib ? "" : " (and default_hugepagesz=",
+                         sizes[k] == c->host->default_hugepagesz_kib ? "" : sz,
+                         sizes[k] == c->host->default_hugepagesz_kib ? "" :
+                         " if domains whose <hugepages/> names no page size should use them too)");
+                r = advise_emitf(c, "kernel command line", fix, "domains use %" PRIu64 " page(s) of %s; no "
+                                 "hugepages= for that size", pages[k], sz);
                 if (r < 0)
                         return r;
         }
@@ -168,7 +172,7 @@ static const struct advise_rule rules[] = {
                 .check = check_hugepages_boot,
                 .message = "hugepages reserved after boot come from fragmented memory and may not be found "
                            "(1 GiB pages usually cannot be); reserve them on the kernel command line",
-                .fix = "default_hugepagesz=SIZE hugepagesz=SIZE hugepages=N on the kernel command line",
+                .fix = "hugepagesz=SIZE hugepages=N (default_hugepagesz=SIZE) on the kernel command line",
                 .source = SEED_KVMOPT " (Enable 1GB HugePage: kernel options, reboot required)",
         },
         {

@@ -52,11 +52,11 @@ static int check_hugepages_free(struct advise_ctx *c) {
         free = advise_host_free_hugepages(c->host, size, bound ? &nodes : NULL);
         advise_format_kib(size, sz, sizeof sz);
         if (free < 0)
-                return advise_emitf(c, "memory", NULL, "needs %" PRIu64 " pages of %s; the host has no %s pool",
+                return advise_emitf(c, "memory", NULL, "needs %" PRIu64 " page(s) of %s; the host has no %s pool",
                                     need, sz, sz);
         if ((uint64_t) free >= need)
                 return 0;
-        return advise_emitf(c, "memory", NULL, "needs %" PRIu64 " pages of %s; %s have %" PRId64 " free", need,
+        return advise_emitf(c, "memory", NULL, "needs %" PRIu64 " page(s) of %s; %s have %" PRId64 " free", need,
                             sz, where, free);
 }
 

@@ -9,22 +9,36 @@
 /* libvirt's namespace for raw QEMU arguments (<qemu:commandline>). */
 #define QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
 
+/* The first error is the one that explains the rest ("tag mismatch" before
+ * "premature end of data"). */
+static void first_error(void *userdata, xmlErrorPtr e) {
+        char **first = userdata;
+
+        if (*first || !e)
+                return;
+        if (asprintf(first, "line %d: %s", e->line, e->message ?: "not XML") < 0)
+                *first = NULL;
+        else
+                (*first)[strcspn(*first, "\n")] = '\0';
+}
+
 int domxml_parse(struct domxml *d, const char *xml, char **error) {
-        xmlErrorPtr e;
+        char *first = NULL;
 
         *d = (struct domxml) {};
         /* NONET: a domain's XML never makes us fetch anything. */
+        xmlSetStructuredErrorFunc(&first, first_error);
         d->doc = xmlReadMemory(xml, (int) strlen(xml), "domain.xml", NULL,
                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        xmlSetStructuredErrorFunc(NULL, NULL);
         if (!d->doc) {
-                e = xmlGetLastError();
-                if (error && asprintf(error, "line %d: %s", e ? e->line : 0,
-                                      e && e->message ? e->message : "not XML\n") < 0)
-                        *error = NULL;
-                if (error && *error)
-                        (*error)[strcspn(*error, "\n")] = '\0';
+                if (error)
+                        *error = first ?: strdup("not XML");
+                else
+                        free(first);
                 return -EINVAL;
         }
+        free(first);
         if (!xmlDocGetRootElement(d->doc) || !xmlStrEqual(xmlDocGetRootElement(d->doc)->name, BAD_CAST "domain")) {
                 domxml_done(d);
                 if (error)
