@@ -89,3 +89,11 @@ struct domain_info {
 /* The domains the daemon tracks, sorted by name. */
 int manager_domains(struct manager *m, struct domain_info **ret, size_t *n);
 void domain_info_free_many(struct domain_info *d, size_t n);
+
+struct advise_report;
+
+/* `kvmtuned-adm advise`: audit the named domains (every running one when n
+ * is 0) and the host against the active profile, over a read-only libvirt
+ * connection of its own. Without libvirt only the host is audited and
+ * naming a domain is an error with *error saying why. */
+int manager_advise(struct manager *m, char *const *domains, size_t n, struct advise_report *ret, char **error);

@@ -3,6 +3,7 @@
 /* Run the advise engine on domain XML files against a host tree, as the
  * daemon does on what libvirt returns:
  *   advise-run --root DIR --profile NAME [--ids | --json] FILE.xml...
+ *   advise-run --libvirt URI ... [DOMAIN...]     (from libvirt, all active by default)
  * --ids prints "RULE DOMAIN" per finding ("-" for the host), for tests that
  * assert exactly which rules fire. Exit 0, 1 or 2 as kvmtuned-adm advise. */
 
@@ -28,6 +29,24 @@ static char *read_file(const char *path) {
         return strbuf_steal(&b);
 }
 
+static int read_inputs(char **files, size_t n, struct advise_input **ret) {
+        struct advise_input *in = calloc(n ?: 1, sizeof *in);
+
+        if (!in)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                in[i].name = strdup(files[i]);
+                in[i].xml = read_file(files[i]);
+                if (!in[i].name || !in[i].xml) {
+                        fprintf(stderr, "%s: cannot read\n", files[i]);
+                        advise_inputs_free(in, n);
+                        return -EIO;
+                }
+        }
+        *ret = in;
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         static const struct option longopts[] = {
                 { "root", required_argument, NULL, 'r' },
@@ -35,9 +54,10 @@ int main(int argc, char *argv[]) {
                 { "ids", no_argument, NULL, 'i' },
                 { "json", no_argument, NULL, 'j' },
                 { "text", no_argument, NULL, 't' },
+                { "libvirt", required_argument, NULL, 'l' },
                 {}
         };
-        const char *root = "/", *profile = "virtual-host";
+        const char *root = "/", *profile = "virtual-host", *uri = NULL;
         struct advise_report report = {};
         struct advise_input *in = NULL;
         _cleanup_free_ char *error = NULL;
@@ -54,20 +74,22 @@ int main(int argc, char *argv[]) {
                 case 'i': ids = true; break;
                 case 'j': json = true; break;
                 case 't': break;
+                case 'l': uri = optarg; break;
                 default: return 64;
                 }
         n = (size_t) (argc - optind);
-        in = calloc(n ?: 1, sizeof *in);
-        if (!in || hostfs_init(&fs, root) < 0)
+        if (hostfs_init(&fs, root) < 0)
                 return 70;
-        for (size_t i = 0; i < n; i++) {
-                in[i].name = strdup(argv[optind + i]);
-                in[i].xml = read_file(argv[optind + i]);
-                if (!in[i].name || !in[i].xml) {
-                        fprintf(stderr, "%s: cannot read\n", argv[optind + i]);
-                        advise_inputs_free(in, n);
-                        return 66;
+        if (uri) {
+                r = advise_fetch(uri, argv + optind, n, &in, &n, &error);
+                if (r < 0) {
+                        fprintf(stderr, "advise: %s\n", error ?: strerror(-r));
+                        return 69;
                 }
+        } else {
+                r = read_inputs(argv + optind, n, &in);
+                if (r < 0)
+                        return 66;
         }
         r = advise_run(&fs, profile, in, n, &report, &error);
         advise_inputs_free(in, n);
