@@ -6,7 +6,10 @@
 
 /* Interfaces QEMU emulates (not passed-through VFs, not vhost-user). */
 #define NICS "/domain/devices/interface[not(@type='hostdev') and not(@type='vhostuser')]"
-#define VIRTIO_NICS NICS "[model/@type='virtio']"
+/* virtio NICs on a tap device: what vhost_net and multiqueue apply to
+ * (not user-mode networking or sockets). */
+#define VIRTIO_NICS NICS "[model/@type='virtio' and (@type='network' or @type='bridge' or @type='direct' " \
+        "or @type='ethernet')]"
 
 /* The kernel's tun queue limit (MAX_TAP_QUEUES), which libvirt and QEMU
  * also cap virtio-net queues at. */

@@ -45,7 +45,7 @@ class RealDomain(harness.TestCase):
       <target dev='hdb' bus='ide'/>
       <readonly/>
     </disk>
-    <interface type='user'>
+    <interface type='ethernet'>
       <mac address='52:54:00:6b:74:01'/>
       <model type='virtio'/>
     </interface>

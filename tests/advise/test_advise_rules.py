@@ -76,7 +76,8 @@ class Rules(harness.TestCase):
     def test_good_domain_passes_every_profile(self):
         root = self.host()
         for profile in ("latency", "virtual-host", "density", "virtual-guest", "balanced"):
-            for f in ("good", "good-virtio-scsi", "good-l3-qemu-arg", "good-numa-cells", "good-hugepages-running"):
+            for f in ("good", "good-virtio-scsi", "good-l3-qemu-arg", "good-numa-cells", "good-hugepages-running",
+                      "good-user-nic"):
                 self.assertFires(root, profile, f, [])
 
     def test_disks(self):
