@@ -63,10 +63,12 @@ void advise_domain_done(struct advise_domain *d) {
 }
 
 void advise_device_subject(const struct advise_domain *d, xmlNodePtr dev, char *buf, size_t size) {
-        _cleanup_free_ char *id = domxml_string(&d->xml, dev, "target/@dev");
+        /* A NIC's MAC stays; its tap name (target dev) changes per start. */
+        _cleanup_free_ char *id = domxml_string(&d->xml, dev, xmlStrEqual(dev->name, BAD_CAST "interface") ?
+                                                "mac/@address" : "target/@dev");
 
         if (!id)
-                id = domxml_string(&d->xml, dev, "mac/@address");
+                id = domxml_string(&d->xml, dev, "target/@dev");
         if (!id)
                 id = domxml_string(&d->xml, dev, "alias/@name");
         snprintf(buf, size, "%s %s", (const char *) dev->name, id ?: "(unnamed)");

@@ -28,9 +28,10 @@ class RealDomain(harness.TestCase):
         super().setUp()
         self.lock = harness.real_host_lock()
         virt.ensure_libvirtd()
-        self.image = os.path.join(self.tmp, "disk.raw")
-        with open(self.image, "wb") as f:
-            f.truncate(16 * 1024 * 1024)
+        images = [os.path.join(self.tmp, "disk%d.raw" % i) for i in range(2)]
+        for image in images:
+            with open(image, "wb") as f:
+                f.truncate(16 * 1024 * 1024)
         # A writeback virtio disk, an IDE disk, a one-queue virtio NIC on
         # 2 vCPUs, and no <cpu>: four things advise must see.
         devices = """
@@ -43,13 +44,12 @@ class RealDomain(harness.TestCase):
       <driver name='qemu' type='raw' cache='none' io='native'/>
       <source file='%s'/>
       <target dev='hdb' bus='ide'/>
-      <readonly/>
     </disk>
     <interface type='ethernet'>
       <mac address='52:54:00:6b:74:01'/>
       <model type='virtio'/>
     </interface>
-    <memballoon model='none'/>""" % (self.image, self.image)
+    <memballoon model='none'/>""" % tuple(images)
         self.dom = virt.Domain(self.tmp, vcpus=2, memory_mib=64, extra_devices=devices)
 
     def tearDown(self):
