@@ -262,5 +262,40 @@ class Refusals(AdmTestCase):
         self.untouched()
 
 
+class NonRoot(AdmTestCase):
+    """Anyone may connect and read; only root may change anything."""
+
+    def setUp(self):
+        super().setUp()
+        os.chmod(self.tmp, 0o755)       # nobody must reach the socket in it
+        self.as_nobody = ["runuser", "-u", "nobody", "--"]
+        self.before = self.host.snapshot()
+
+    def test_reads_allowed(self):
+        root_list = adm.ok(self, self.d, "list")
+        self.assertEqual(adm.ok(self, self.d, "list", prefix=self.as_nobody), root_list)
+        self.assertEqual(adm.ok(self, self.d, "active", prefix=self.as_nobody),
+                         "Current active profile: virtual-host\n")
+        adm.ok(self, self.d, "verify", prefix=self.as_nobody)
+        adm.ok(self, self.d, "status", prefix=self.as_nobody)
+        adm.ok(self, self.d, "domains", prefix=self.as_nobody)
+        self.assertRegex(adm.ok(self, self.d, "diff", "latency", prefix=self.as_nobody),
+                         r"\n/proc/sys/vm/dirty_ratio: +40 -> 10\n")
+        self.assertIn("Profile:  latency", adm.ok(self, self.d, "info", "latency", prefix=self.as_nobody))
+
+    def test_mutations_denied(self):
+        for args, method in ((["profile", "latency"], "SwitchProfile"), (["off"], "Off"), (["reload"], "Reload"),
+                             (["domain-event", "vm1", "started"], "DomainEvent")):
+            with self.subTest(args=args):
+                line = adm.refused(self, self.d, *args, prefix=self.as_nobody)
+                self.assertEqual(line, "kvmtuned-adm: permission denied: %s changes the host: only root (uid 0) "
+                                       "may call it, caller is uid 65534" % method)
+        # Denied before the arguments are even looked at.
+        adm.refused(self, self.d, "profile", "nosuch", prefix=self.as_nobody, expect="permission denied")
+        self.assertEqual(FakeHost.changes(self.before, self.host.snapshot()), {})
+        self.assertEqual(self.active(), "virtual-host")
+        adm.ok(self, self.d, "verify")
+
+
 if __name__ == "__main__":
     harness.main()
