@@ -7,6 +7,9 @@ exactly as they were."""
 import json
 import os
 import re
+import shlex
+import subprocess
+import unittest
 
 import adm
 import harness
@@ -295,6 +298,33 @@ class NonRoot(AdmTestCase):
         self.assertEqual(FakeHost.changes(self.before, self.host.snapshot()), {})
         self.assertEqual(self.active(), "virtual-host")
         adm.ok(self, self.d, "verify")
+
+
+BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"
+
+
+@unittest.skipUnless(os.path.exists(BASH_COMPLETION), "needs bash-completion")
+class Completion(AdmTestCase):
+
+    def complete(self, *words):
+        """What bash offers for the last of words."""
+        script = ('source %s; source %s; COMP_WORDS=(%s); COMP_CWORD=%d; COMP_LINE="${COMP_WORDS[*]}"; '
+                  'COMP_POINT=${#COMP_LINE}; _kvmtuned_adm; printf "%%s\\n" "${COMPREPLY[@]}"'
+                  % (BASH_COMPLETION, os.path.join(harness.SOURCE, "shell-completion", "bash", "kvmtuned-adm"),
+                     " ".join(shlex.quote(w) for w in (harness.ADM,) + words), len(words)))
+        out = subprocess.run(["bash", "-c", script], stdout=subprocess.PIPE, universal_newlines=True,
+                             check=True).stdout
+        return sorted(w for w in out.splitlines() if w)
+
+    def test_verbs_options_and_profiles(self):
+        self.assertEqual(self.complete("d"), ["diff", "domain-event", "domains"])
+        self.assertEqual(len(self.complete("")), 12)
+        self.assertEqual(self.complete("--j"), ["--json"])
+        sock = adm.socket_of(self.d)
+        self.assertEqual(self.complete("--socket", sock, "profile", ""), SHIPPED)
+        self.assertEqual(self.complete("--socket", sock, "diff", "vir"), ["virtual-guest", "virtual-host"])
+        self.assertEqual(self.complete("--socket", sock, "profile", "latency", ""), [])
+        self.assertEqual(self.complete("domain-event", "vm1", "st"), ["started", "stopped"])
 
 
 if __name__ == "__main__":
