@@ -257,8 +257,10 @@ static int method_profile_info(sd_bus_message *msg, void *userdata, sd_bus_error
         if (r < 0)
                 return r;
         r = manager_plan_profile(m, args[0], &p, &plan, &why);
-        if (r < 0)
+        if (r < 0) {
+                plan_done(&plan);       /* a refusal may come after part of the plan */
                 return manager_error(error, r, why);
+        }
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = append_info(reply, p, &plan);
