@@ -21,6 +21,8 @@ int adm_connect(struct adm *a);
 /* Call member with arguments types, ...; on failure print the daemon's
  * refusal as one line on stderr and return a negative errno. */
 int adm_call(struct adm *a, const char *member, sd_bus_message **reply, const char *types, ...);
+/* The same with one argument, a string array ("as"). */
+int adm_call_strv(struct adm *a, const char *member, sd_bus_message **reply, char **strv);
 
 /* One error line, "kvmtuned-adm: ...", on stderr; returns -EINVAL. */
 int adm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

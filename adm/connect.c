@@ -74,21 +74,11 @@ int adm_connect(struct adm *a) {
         return adm_error("cannot reach kvmtuned: %s: %s, and no system bus: %s", path, strerror(-r), strerror(-rb));
 }
 
-int adm_call(struct adm *a, const char *member, sd_bus_message **reply, const char *types, ...) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+/* Send the call m and wait; on failure print the daemon's refusal. */
+static int call(struct adm *a, sd_bus_message *m, const char *member, sd_bus_message **reply) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
-        va_list ap;
         int r;
 
-        r = sd_bus_message_new_method_call(a->bus, &m, a->direct ? NULL : KT_BUS_NAME, KT_BUS_PATH,
-                                           KT_BUS_INTERFACE, member);
-        if (r >= 0 && types) {
-                va_start(ap, types);
-                r = sd_bus_message_appendv(m, types, ap);
-                va_end(ap);
-        }
-        if (r < 0)
-                return adm_error("cannot build the %s call: %s", member, strerror(-r));
         r = sd_bus_call(a->bus, m, CALL_TIMEOUT_USEC, &error, reply);
         if (r < 0) {
                 if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
@@ -101,4 +91,37 @@ int adm_call(struct adm *a, const char *member, sd_bus_message **reply, const ch
                 sd_bus_error_free(&error);
         }
         return r;
+}
+
+static int new_call(struct adm *a, const char *member, sd_bus_message **ret) {
+        return sd_bus_message_new_method_call(a->bus, ret, a->direct ? NULL : KT_BUS_NAME, KT_BUS_PATH,
+                                              KT_BUS_INTERFACE, member);
+}
+
+int adm_call(struct adm *a, const char *member, sd_bus_message **reply, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        va_list ap;
+        int r;
+
+        r = new_call(a, member, &m);
+        if (r >= 0 && types) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(m, types, ap);
+                va_end(ap);
+        }
+        if (r < 0)
+                return adm_error("cannot build the %s call: %s", member, strerror(-r));
+        return call(a, m, member, reply);
+}
+
+int adm_call_strv(struct adm *a, const char *member, sd_bus_message **reply, char **strv) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = new_call(a, member, &m);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, strv);
+        if (r < 0)
+                return adm_error("cannot build the %s call: %s", member, strerror(-r));
+        return call(a, m, member, reply);
 }

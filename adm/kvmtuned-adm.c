@@ -61,7 +61,7 @@ static int parse_argv(struct adm *a, int argc, char *argv[]) {
         return 1;
 }
 
-static int run(int argc, char *argv[]) {
+static int run(int argc, char *argv[], const struct verb **ret_verb) {
         struct adm a = {};
         const struct verb *v;
         unsigned n;
@@ -77,8 +77,9 @@ static int run(int argc, char *argv[]) {
         v = verb_find(argv[optind]);
         if (!v)
                 return adm_error("unknown verb '%s' (see --help)", argv[optind]);
+        *ret_verb = v;
         n = (unsigned) (argc - optind - 1);
-        if (n != v->n_args)
+        if (v->n_args != VERB_ANY_ARGS && n != v->n_args)
                 return adm_error("%s takes %s, got %u argument(s)", v->name, v->n_args ? v->args : "no arguments", n);
         if (a.json && !v->json)
                 return adm_error("%s has no --json output", v->name);
@@ -91,5 +92,10 @@ static int run(int argc, char *argv[]) {
 }
 
 int main(int argc, char *argv[]) {
-        return run(argc, argv) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        const struct verb *v = NULL;
+        int r = run(argc, argv, &v);
+
+        if (v && v->failure_exit)
+                return r < 0 ? v->failure_exit : r;
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -408,6 +408,8 @@ const struct verb verbs[] = {
         { "domains",      "",             0, true,  "show the tracked domains and their placement", verb_domains },
         { "reload",       "",             0, false, "re-read the active profile and apply what changed", verb_reload },
         { "domain-event", "DOMAIN EVENT", 2, false, "retune DOMAIN after EVENT (started, stopped, release)", verb_domain_event },
+        { "advise",       "[DOMAIN...]",  VERB_ANY_ARGS, true, "audit domains and the host against the profile "
+          "(exit 1: warnings, 2: errors, 3: could not run)", verb_advise, 3 },
         {}
 };
 

@@ -3,6 +3,7 @@
 
 /* kvmtuned-adm's verbs: one table row and one function each. */
 
+#include <limits.h>
 #include <stdbool.h>
 
 #include "adm.h"
@@ -14,7 +15,15 @@ struct verb {
         bool json;              /* takes --json */
         const char *help;
         int (*run)(struct adm *a, char **args);
+        /* Non-zero: run() returns the exit code itself (advise: 1 for
+         * warnings), and this is the one for "could not run". */
+        int failure_exit;
 };
+
+/* n_args for a verb that takes any number of arguments. */
+#define VERB_ANY_ARGS UINT_MAX
+
+int verb_advise(struct adm *a, char **args);
 
 const struct verb *verb_find(const char *name);
 /* The table, for --help; ends with a NULL name. */

@@ -21,40 +21,6 @@ enum advise_profile advise_profile_from_name(const char *name) {
         return ADVISE_DEFAULT;
 }
 
-const char *advise_severity_to_string(enum advise_severity s) {
-        static const char *const names[_ADVISE_SEVERITY_MAX] = {
-                [ADVISE_OFF] = "off",
-                [ADVISE_INFO] = "info",
-                [ADVISE_WARNING] = "warning",
-                [ADVISE_ERROR] = "error",
-        };
-
-        return s < _ADVISE_SEVERITY_MAX ? names[s] : "?";
-}
-
-static void finding_done(struct advise_finding *f) {
-        free(f->domain);
-        free(f->subject);
-        free(f->message);
-        free(f->fix);
-}
-
-void advise_report_done(struct advise_report *r) {
-        for (size_t i = 0; i < r->n; i++)
-                finding_done(&r->findings[i]);
-        free(r->findings);
-        *r = (struct advise_report) {};
-}
-
-enum advise_severity advise_report_worst(const struct advise_report *r) {
-        enum advise_severity worst = ADVISE_OFF;
-
-        for (size_t i = 0; i < r->n; i++)
-                if (r->findings[i].severity > worst)
-                        worst = r->findings[i].severity;
-        return worst;
-}
-
 /* The rule table's fixes say "virsh edit DOMAIN": name the domain. */
 static char *replace_word(const char *s, const char *word, const char *with) {
         struct strbuf b = {};
@@ -77,22 +43,13 @@ static char *replace_word(const char *s, const char *word, const char *with) {
 }
 
 int advise_emit(struct advise_ctx *c, const char *subject, const char *detail, const char *fix) {
-        struct advise_report *r = c->report;
         struct advise_finding f = {
                 .rule = c->rule->id,
                 .severity = c->severity,
                 .source = c->rule->source,
         };
+        int r;
 
-        if (r->n == r->cap) {
-                size_t cap = r->cap ? r->cap * 2 : 16;
-                struct advise_finding *t = realloc(r->findings, cap * sizeof *t);
-
-                if (!t)
-                        return -ENOMEM;
-                r->findings = t;
-                r->cap = cap;
-        }
         f.domain = c->dom ? strdup(c->dom->name) : NULL;
         f.subject = strdup(subject);
         f.fix = c->dom ? replace_word(fix ?: c->rule->fix, "DOMAIN", c->dom->name) : strdup(fix ?: c->rule->fix);
@@ -101,12 +58,13 @@ int advise_emit(struct advise_ctx *c, const char *subject, const char *detail, c
                         f.message = NULL;
         } else
                 f.message = strdup(c->rule->message);
-        if ((c->dom && !f.domain) || !f.subject || !f.fix || !f.message) {
-                finding_done(&f);
-                return -ENOMEM;
-        }
-        r->findings[r->n++] = f;
-        return 0;
+        if ((c->dom && !f.domain) || !f.subject || !f.fix || !f.message)
+                r = -ENOMEM;
+        else
+                r = advise_report_push(c->report, &f);
+        if (r < 0)
+                advise_finding_done(&f);
+        return r;
 }
 
 int advise_emitf(struct advise_ctx *c, const char *subject, const char *fix, const char *detail_fmt, ...) {

@@ -57,6 +57,8 @@ struct advise_input {
 
 enum advise_profile advise_profile_from_name(const char *name);
 const char *advise_severity_to_string(enum advise_severity s);
+/* The severity named s, or -EINVAL. */
+int advise_severity_from_string(const char *s);
 
 /* Run every rule over the domains and the host (read under h) as profile
  * grades them. Findings are sorted: host first, then domains by name, the
@@ -69,6 +71,9 @@ int advise_run(const struct hostfs *h, const char *profile, const struct advise_
  * of `kvmtuned-adm advise` is 0, 1 or 2 from it. */
 enum advise_severity advise_report_worst(const struct advise_report *r);
 
+/* Move *f into the report (f is left empty); -ENOMEM leaves f as it was. */
+int advise_report_push(struct advise_report *r, struct advise_finding *f);
+void advise_finding_done(struct advise_finding *f);
 void advise_report_done(struct advise_report *r);
 
 /* Read-only: fetch the XML of the named domains (all active domains when

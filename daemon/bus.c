@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "advise.h"
 #include "bus.h"
 #include "control-request.h"
 #include "kvmtuned/names.h"
@@ -368,6 +369,60 @@ static int method_domain_event(sd_bus_message *msg, void *userdata, sd_bus_error
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+static void strv_freep(char ***p) {
+        for (char **s = *p; s && *s; s++)
+                free(*s);
+        free(*p);
+}
+
+static int append_findings(sd_bus_message *reply, const struct advise_report *report) {
+        int r = sd_bus_message_open_container(reply, 'a', "(sssssss)");
+
+        for (size_t i = 0; r >= 0 && i < report->n; i++) {
+                const struct advise_finding *f = &report->findings[i];
+
+                r = sd_bus_message_append(reply, "(sssssss)", f->rule, advise_severity_to_string(f->severity),
+                                          strempty(f->domain), f->subject, f->message, f->fix, f->source);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+/* Advise(as domains): the named domains (every running one when empty)
+ * and the host, audited against the active profile. */
+static int method_advise(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(strv_freep) char **domains = NULL;
+        struct advise_report report = {};
+        struct manager *m = userdata;
+        _cleanup_free_ char *why = NULL;
+        size_t n = 0;
+        int r;
+
+        r = request_begin(msg, error, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_strv(msg, &domains);
+        if (r < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, "missing argument: domains (as)");
+        for (; domains && domains[n]; n++)
+                if (request_check_arg(REQUEST_ARG_DOMAIN, domains[n], &why) != REQUEST_OK)
+                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, why);
+        r = manager_advise(m, domains, n, &report, &why);
+        if (r < 0)
+                return r == -ENOMEM ? r : sd_bus_error_set(error, KT_BUS_ERROR_REFUSED, why ?: strerror(-r));
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "su", active_or_empty(m), (uint32_t) report.n_domains);
+        if (r >= 0)
+                r = append_findings(reply, &report);
+        advise_report_done(&report);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static const sd_bus_vtable daemon_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("ActiveProfile", "s", property_active_profile, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -395,6 +450,9 @@ static const sd_bus_vtable daemon_vtable[] = {
                                  method_domains, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("DomainEvent", "ss", SD_BUS_PARAM(domain) SD_BUS_PARAM(event), "", ,
                                  method_domain_event, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Advise", "as", SD_BUS_PARAM(domains), "sua(sssssss)",
+                                 SD_BUS_PARAM(profile) SD_BUS_PARAM(checked) SD_BUS_PARAM(findings),
+                                 method_advise, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 

@@ -23,6 +23,8 @@ static const struct request_spec specs[] = {
         { "Status",        false, 0, {} },
         { "Domains",       false, 0, {} },
         { "DomainEvent",   true,  2, { REQUEST_ARG_DOMAIN, REQUEST_ARG_EVENT } },
+        /* Its "as" of domain names is read and checked by its handler. */
+        { "Advise",        false, 0, {} },
 };
 
 const struct request_spec *request_find(const char *member) {
@@ -82,6 +84,10 @@ static enum request_verdict check_arg(enum request_arg kind, const char *a, char
                               "invalid domain event '%s': expected started, stopped or release", quotable(a));
         }
         return refuse(error, REQUEST_INVALID, "invalid argument");
+}
+
+enum request_verdict request_check_arg(enum request_arg kind, const char *a, char **error) {
+        return check_arg(kind, a, error);
 }
 
 enum request_verdict request_check(const char *member, uid_t uid, const char *const *args, size_t n,

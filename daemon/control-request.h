@@ -38,3 +38,6 @@ const struct request_spec *request_find(const char *member);
  * not NULL) gets one line saying why, naming the argument. */
 enum request_verdict request_check(const char *member, uid_t uid, const char *const *args, size_t n,
                                    char **error);
+
+/* One argument of that kind (for calls that take a list, such as Advise). */
+enum request_verdict request_check_arg(enum request_arg kind, const char *a, char **error);
