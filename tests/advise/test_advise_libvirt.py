@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""advise on a real domain: the XML comes from a real libvirtd over the
-engine's own read-only connection, and the report names the domain's real
-problems with fixes that name it."""
+"""kvmtuned-adm advise on a real domain: the daemon fetches its XML from a
+real libvirtd over a read-only connection of its own, and the report names
+the domain's real problems with fixes that name it. The same through the
+engine's test driver."""
 
 import json
 import os
@@ -11,8 +12,10 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import adm  # noqa: E402
 import harness  # noqa: E402
 import virt  # noqa: E402
+from advisehost import AdviseHost  # noqa: E402
 
 RUN = os.path.join(harness.BUILD, "tests", "advise", "advise-run")
 
@@ -55,6 +58,39 @@ class RealDomain(harness.TestCase):
     def tearDown(self):
         self.lock.close()
         super().tearDown()
+
+    def daemon_on_libvirt(self):
+        # The host the daemon tunes is a fake tree; the domains are real.
+        self.host = AdviseHost(os.path.join(self.tmp, "root"))
+        d = self.daemon(profile="virtual-host", extra=["--libvirt-uri", virt.URI])
+        d.start()
+        return d
+
+    def test_kvmtuned_adm_advise(self):
+        d = self.daemon_on_libvirt()
+        with self.dom:
+            name = self.dom.name
+            p = adm.run(d, "advise", name)
+            self.assertEqual(p.returncode, 1, p.stderr)     # warnings, no errors
+            out = p.stdout
+            self.assertTrue(out.startswith("Profile virtual-host: 0 errors, 2 warnings, 3 info (1 domain and "
+                                           "the host checked).\n"), out)
+            self.assertIn("\nDomain %s:\n" % name, out)
+            self.assertIn("  warning [disk-bus] disk hdb:", out)
+            self.assertIn("(bus='ide': an emulated controller)", out)
+            self.assertIn("  info [disk-cache-mode] disk vda:", out)
+            self.assertIn("(cache='writeback')", out)
+            self.assertIn("  warning [cpu-model] cpu:", out)
+            self.assertIn("  info [net-multiqueue] interface 52:54:00:6b:74:01:", out)
+            self.assertIn("fix: <driver name='vhost' queues='2'/>", out)
+            self.assertIn("virsh edit %s" % name, out)
+            self.assertIn("source: seeds/", out)
+
+            j = json.loads(adm.run(d, "--json", "advise").stdout)
+            self.assertIn(name, {f["domain"] for f in j["findings"]})
+
+            line = adm.refused(self, d, "advise", "kt-no-such-domain", expect="kt-no-such-domain")
+            self.assertIn("No domain", line)
 
     def test_report_on_a_running_domain(self):
         with self.dom:
