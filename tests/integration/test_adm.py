@@ -318,7 +318,7 @@ class Completion(AdmTestCase):
 
     def test_verbs_options_and_profiles(self):
         self.assertEqual(self.complete("d"), ["diff", "domain-event", "domains"])
-        self.assertEqual(len(self.complete("")), 12)
+        self.assertEqual(len(self.complete("")), 13)
         self.assertEqual(self.complete("--j"), ["--json"])
         sock = adm.socket_of(self.d)
         self.assertEqual(self.complete("--socket", sock, "profile", ""), SHIPPED)
