@@ -5,6 +5,7 @@
  * finding, so a CI job can gate domain definitions on it. */
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,6 +56,26 @@ static int read_report(sd_bus_message *reply, const char **profile, struct advis
         return r;
 }
 
+/* advise takes --json among its domain names too ("advise web1 --json"),
+ * as its synopsis shows; "--" ends options, for a domain named "-x". */
+static int take_options(struct adm *a, char **args) {
+        bool names_only = false;
+        char **out = args;
+
+        for (char **in = args; *in; in++) {
+                if (!names_only && streq(*in, "--"))
+                        names_only = true;
+                else if (!names_only && (streq(*in, "--json") || streq(*in, "-j")))
+                        a->json = true;
+                else if (!names_only && (*in)[0] == '-')
+                        return adm_error("unknown option '%s' for advise (see --help)", *in);
+                else
+                        *out++ = *in;
+        }
+        *out = NULL;
+        return 0;
+}
+
 int verb_advise(struct adm *a, char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         struct advise_report report = {};
@@ -62,6 +83,9 @@ int verb_advise(struct adm *a, char **args) {
         const char *profile = NULL;
         int r;
 
+        r = take_options(a, args);
+        if (r < 0)
+                return r;
         for (char **d = args; *d; d++)
                 if (!kt_domain_name_valid(*d))
                         return adm_error("invalid domain name '%s': 1 to %d characters, no '/' and no control "

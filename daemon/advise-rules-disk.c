@@ -7,6 +7,9 @@
 /* Disks that hold data: not CD-ROMs or floppies, and with a medium. */
 #define DISKS "/domain/devices/disk[(not(@device) or @device='disk' or @device='lun') and source]"
 #define VIRTIO_DISKS DISKS "[target/@bus='virtio']"
+/* Disks QEMU opens as local files or block devices: where O_DIRECT and
+ * Linux AIO apply (not network disks such as rbd or iSCSI). */
+#define LOCAL_DISKS DISKS "[not(@type='network')]"
 
 static const char *const direct_modes[] = { "none", "directsync", NULL };
 static const char *const fast_io[] = { "native", "io_uring", NULL };
@@ -51,7 +54,7 @@ static int io_mode(struct advise_ctx *c, xmlNodePtr disk, const char *subject) {
 }
 
 static int check_io_mode(struct advise_ctx *c) {
-        return advise_each(c, DISKS, io_mode);
+        return advise_each(c, LOCAL_DISKS, io_mode);
 }
 
 static int native_needs_direct(struct advise_ctx *c, xmlNodePtr disk, const char *subject) {
@@ -65,7 +68,7 @@ static int native_needs_direct(struct advise_ctx *c, xmlNodePtr disk, const char
 }
 
 static int check_native_needs_direct(struct advise_ctx *c) {
-        return advise_each(c, DISKS, native_needs_direct);
+        return advise_each(c, LOCAL_DISKS, native_needs_direct);
 }
 
 static int bus(struct advise_ctx *c, xmlNodePtr disk, const char *subject) {

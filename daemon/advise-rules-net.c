@@ -4,8 +4,9 @@
 
 #include "advise-rules.h"
 
-/* Interfaces QEMU emulates (not passed-through VFs, not vhost-user). */
-#define NICS "/domain/devices/interface[not(@type='hostdev') and not(@type='vhostuser')]"
+/* Interfaces QEMU emulates (not passed-through VFs, vhost-user or vDPA,
+ * which are virtio by nature). */
+#define NICS "/domain/devices/interface[not(@type='hostdev') and not(@type='vhostuser') and not(@type='vdpa')]"
 /* virtio NICs on a tap device: what vhost_net and multiqueue apply to
  * (not user-mode networking or sockets). */
 #define VIRTIO_NICS NICS "[model/@type='virtio' and (@type='network' or @type='bridge' or @type='direct' " \

@@ -28,6 +28,8 @@ class AdviseVerb(harness.TestCase):
         self.assertEqual(out, "Profile virtual-host: nothing to advise (0 domains and the host checked).\n")
         j = adm.data(self, d, "advise")
         self.assertEqual((j["profile"], j["domains"], j["findings"]), ("virtual-host", 0, []))
+        # --json also after the verb, as the synopsis reads.
+        self.assertEqual(json.loads(adm.ok(self, d, "advise", "--json")), j)
 
     def test_findings_graded_by_the_active_profile(self):
         cmdline = CLEAN_CMDLINE.replace(" iommu=pt", "")
@@ -71,6 +73,8 @@ class AdviseVerb(harness.TestCase):
         self.assertIn("web1", line)
         self.assertEqual(adm.run(d, "advise", "web1").returncode, 3)
         adm.refused(self, d, "advise", "a/b", expect="invalid domain name 'a/b'")
+        adm.refused(self, d, "advise", "--bogus", expect="unknown option '--bogus'")
+        adm.refused(self, d, "advise", "--", "-x", expect="-x")
         self.assertEqual(adm.run(d, "advise", "a/b").returncode, 3)
         p = adm.run(d, "advise", socket=os.path.join(self.tmp, "nowhere.sock"))
         self.assertEqual(p.returncode, 3)

@@ -45,7 +45,7 @@ class Rules(harness.TestCase):
         root = self.host()
         for profile in ("latency", "virtual-host", "density", "virtual-guest", "balanced"):
             for f in ("good", "good-virtio-scsi", "good-l3-qemu-arg", "good-numa-cells", "good-hugepages-running",
-                      "good-user-nic"):
+                      "good-user-nic", "good-network-disk"):
                 self.assertFires(root, profile, f, [])
 
     def test_disks(self):
