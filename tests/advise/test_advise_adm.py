@@ -6,12 +6,16 @@ exit codes a CI job gates on, and refusals as one line."""
 
 import json
 import os
+import shutil
+import subprocess
 import sys
+import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import adm  # noqa: E402
 import harness  # noqa: E402
 from advisehost import AdviseHost, CLEAN_CMDLINE  # noqa: E402
+from privatebus import PrivateBus  # noqa: E402
 
 
 class AdviseVerb(harness.TestCase):
@@ -79,6 +83,39 @@ class AdviseVerb(harness.TestCase):
         p = adm.run(d, "advise", socket=os.path.join(self.tmp, "nowhere.sock"))
         self.assertEqual(p.returncode, 3)
         self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)
+
+
+@unittest.skipUnless(all(shutil.which(t) for t in ("dbus-daemon", "busctl")), "needs dbus-daemon and busctl")
+class AdviseOnTheBus(harness.TestCase):
+
+    def test_advise_method(self):
+        os.chmod(self.tmp, 0o755)
+        bus = PrivateBus(self.tmp).start()
+        try:
+            self.host = AdviseHost(os.path.join(self.tmp, "root"), processes=("numad",))
+            d = self.daemon(profile="density", env=bus.env())
+            plain = d.argv
+            d.argv = lambda: [a for a in plain() if a != "--no-bus"]
+            d.start()
+            p = subprocess.run(["busctl", "--system", "--json=short", "call", "org.kvmtuned.Daemon1",
+                                "/org/kvmtuned/Daemon", "org.kvmtuned.Daemon1", "Advise", "as", "0"],
+                               capture_output=True, text=True, env=bus.env(), timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            reply = json.loads(p.stdout)
+            self.assertEqual(reply["type"], "sua(sssssss)")
+            profile, checked, findings = reply["data"]
+            self.assertEqual((profile, checked), ("density", 0))
+            self.assertEqual([f[:3] for f in findings], [["host-numad", "warning", ""]])
+            # Refused as one line: a bad name in the list.
+            p = subprocess.run(["busctl", "--system", "call", "org.kvmtuned.Daemon1", "/org/kvmtuned/Daemon",
+                                "org.kvmtuned.Daemon1", "Advise", "as", "1", "a/b"],
+                               capture_output=True, text=True, env=bus.env(), timeout=60)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("invalid domain name 'a/b'", p.stderr)
+        finally:
+            for dm in self.daemons:
+                dm.cleanup()
+            bus.stop()
 
 
 if __name__ == "__main__":
