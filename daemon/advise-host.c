@@ -133,6 +133,7 @@ int irqbalance_mask_parse(const char *s, struct cpuset *ret) {
 }
 
 static void read_cmdline(struct advise_host *h) {
+        char type[32];
         const char *v;
         size_t len;
 
@@ -163,6 +164,9 @@ static void read_cmdline(struct advise_host *h) {
         h->iommu_pt = v && len == 2 && strncmp(v, "pt", 2) == 0;
         v = cmdline_value(h->cmdline, "iommu.passthrough", &len);
         h->iommu_pt = h->iommu_pt || (v && len == 1 && (*v == '1' || *v == 'y'));
+        /* A kernel built to pass through by default says so per group. */
+        if (!h->iommu_pt && hostfs_read(h->fs, "/sys/kernel/iommu_groups/0/type", type, sizeof type) >= 0)
+                h->iommu_pt = streq(type, "identity");
 
         v = cmdline_value(h->cmdline, "default_hugepagesz", &len);
         if (v)

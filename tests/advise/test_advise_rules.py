@@ -125,8 +125,19 @@ class Rules(harness.TestCase):
         self.assertFires(root, "virtual-host", "good", [])
         root = self.host(cmdline=drop("iommu"))
         self.assertFires(root, "latency", "good", ["host-iommu-pt"])
+        # A kernel that passes through by default shows it per IOMMU group.
+        os.makedirs(os.path.join(root, "sys/kernel/iommu_groups/0"))
+        with open(os.path.join(root, "sys/kernel/iommu_groups/0/type"), "w") as f:
+            f.write("identity\n")
+        self.assertFires(root, "latency", "good", [])
+        with open(os.path.join(root, "sys/kernel/iommu_groups/0/type"), "w") as f:
+            f.write("DMA-FQ\n")
+        self.assertFires(root, "latency", "good", ["host-iommu-pt"])
         root = self.host(cmdline=drop("iommu", "intel_iommu"))
         self.assertFires(root, "latency", "good", [])
+        # An IOMMU the kernel turned on by itself (AMD's default) shows in sysfs.
+        os.makedirs(os.path.join(root, "sys/class/iommu/ivhd0"))
+        self.assertFires(root, "latency", "good", ["host-iommu-pt"])
         root = self.host(cmdline=drop("hugepages", "hugepagesz", "default_hugepagesz"))
         self.assertFires(root, "latency", "good", ["host-hugepages-boot"])
         # A hugepages= before any hugepagesz= is for the default size.
