@@ -223,10 +223,12 @@ class Install(harness.TestCase):
         self.assertLessEqual(float(m.group(1)), 3.0, r.stdout)
 
     def render(self, page):
-        # ASCII, and lines so long that nothing is hyphenated.
-        env = dict(os.environ, MANWIDTH="1000", LC_ALL="C")
-        r = run([MAN, "--warnings", "-l", page], env=env)
-        self.assertEqual((r.returncode, r.stderr), (0, ""), page)
+        # Warnings at a terminal's width; the text returned in ASCII with
+        # lines so long that every option and key stays on one line.
+        for width in ("80", "1000"):
+            env = dict(os.environ, MANWIDTH=width, LC_ALL="C")
+            r = run([MAN, "--warnings", "-l", page], env=env)
+            self.assertEqual((r.returncode, r.stderr), (0, ""), page)
         return re.sub(r".\x08", "", r.stdout)
 
     def man_page(self, name):
