@@ -130,6 +130,8 @@ class Install(harness.TestCase):
             want.add("/etc/libvirt/hooks/qemu.d/kvmtuned")
         if os.path.isdir(os.path.join(harness.SOURCE, "adm")):
             want.add("/usr/bin/kvmtuned-adm")
+        if os.path.isdir(os.path.join(harness.SOURCE, "shell-completion")):
+            want.add("/usr/share/bash-completion/completions/kvmtuned-adm")
         return want
 
     def test_destdir_tree(self):
@@ -140,7 +142,7 @@ class Install(harness.TestCase):
         for extra in sorted(have - want):
             self.assertTrue(extra.startswith(("/usr/", "/etc/kvmtuned/", "/etc/libvirt/hooks/", "/lib/systemd/")),
                             extra)
-        for exe in ["/usr/sbin/kvmtuned"] + [p for p in want if "/hooks/" in p or p.endswith("/kvmtuned-adm")]:
+        for exe in ["/usr/sbin/kvmtuned"] + [p for p in want if "/hooks/" in p or p.endswith("/bin/kvmtuned-adm")]:
             self.assertTrue(os.access(self.d(exe), os.X_OK), exe)
         for so in glob.glob(self.d(self.plugin_dir()) + "/*.so"):
             # The daemon refuses group- or world-writable plugins.
@@ -252,6 +254,14 @@ class Install(harness.TestCase):
         out = run([harness.DAEMON, "--help"]).stdout
         for opt in re.findall(r"--[a-z][a-z-]+", out):
             self.assertIn(opt, text, "kvmtuned(8) lacks " + opt)
+        if os.path.exists(harness.ADM):
+            text = self.man_page("kvmtuned-adm.8")
+            out = run([harness.ADM, "--help"]).stdout
+            verbs = re.search(r"Verbs:\n(.*?)\n\n", out, re.S).group(1)
+            for verb in re.findall(r"^  ([a-z-]+)", verbs, re.M):
+                self.assertRegex(text, r"\n {7}%s\b" % verb, "kvmtuned-adm(8) lacks the verb " + verb)
+            for opt in re.findall(r"--[a-z][a-z-]+", out):
+                self.assertIn(opt, text, "kvmtuned-adm(8) lacks " + opt)
         text = self.man_page("kvmtuned.conf.5")
         with open(os.path.join(harness.SOURCE, "daemon", "options.c")) as f:
             known = re.search(r"unknown key \(known: ([a-z_, ]+)\)", f.read()).group(1).split(", ")
@@ -281,6 +291,12 @@ class Install(harness.TestCase):
         self.assertTrue(os.path.exists(os.path.join(P, "run", "journal")))
         with open(os.path.join(P, "var", "lib", "kvmtuned", "active_profile")) as f:
             self.assertEqual(f.read().strip(), "virtual-guest")
+        adm = os.path.join(P, "bin", "kvmtuned-adm")
+        if os.path.exists(adm):
+            # The installed client finds the installed daemon's socket.
+            r = run([adm, "active"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("virtual-guest", r.stdout)
         self.assertEqual(d.stop(), 0)
         self.assertEqual(FakeHost.changes(before, host.snapshot()), {})
 
