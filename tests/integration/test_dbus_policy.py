@@ -6,7 +6,8 @@ policy: no one owns a name or sends a method call unless a drop-in allows
 it), listening on a private socket, with our policy as its only drop-in.
 Only root may own org.kvmtuned.Daemon1; every user may call its interface,
 Properties and Introspectable (the daemon decides, per call, who may
-mutate); other interfaces stay closed."""
+mutate); other interfaces stay closed. Checked with a stand-in owner
+(tests/lib/busname.py) and with the real daemon."""
 
 import os
 import shutil
@@ -15,6 +16,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 import harness
+from fakehost import FakeHost
 
 SYSTEM_CONF = "/usr/share/dbus-1/system.conf"
 POLICY = os.path.join(harness.SOURCE, "systemd", "org.kvmtuned.Daemon1.conf")
@@ -77,8 +79,10 @@ class DBusPolicy(harness.TestCase):
         self.addCleanup(self.stop, p)
         return p, p.stdout.readline().strip()
 
-    def call(self, interface, member, user=None):
+    def call(self, interface, member, user=None, *args):
         argv = ["busctl", "--address=" + self.address, "call", NAME, PATH, interface, member]
+        if args:
+            argv += ["s" * len(args)] + list(args)
         if user:
             argv = ["runuser", "-u", user, "--"] + argv
         r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
@@ -110,6 +114,35 @@ class DBusPolicy(harness.TestCase):
         self.assertNotEqual(rc, 0)
         self.assertIn("Access denied", out)
 
+    def test_the_daemon_on_the_bus(self):
+        # The real daemon claims its name under this policy; nobody reads
+        # through the bus and is turned away by the daemon, not the bus,
+        # when it tries to switch.
+        host = FakeHost(os.path.join(self.tmp, "root"))
+        d = self.daemon(host=host, profile="virtual-host", env=dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address))
+        plain = d.argv
+        d.argv = lambda: [a for a in plain() if a != "--no-bus"]
+        d.start()
+        self.assertNotIn("Cannot serve", d.output())
+        for user in (None, "nobody"):
+            rc, out = self.call(NAME, "ListProfiles", user)
+            self.assertEqual(rc, 0, out)
+            self.assertIn('"latency"', out)
+            rc, out = self.call("org.freedesktop.DBus.Properties", "GetAll", user, NAME)
+            self.assertEqual(rc, 0, out)
+            self.assertIn("ActiveProfile", out)
+            rc, out = self.call("org.freedesktop.DBus.Introspectable", "Introspect", user)
+            self.assertEqual(rc, 0, out)
+            self.assertIn("SwitchProfile", out)
+        # dbus-send shows whose refusal it is: the bus says "Rejected send
+        # message", the daemon says why.
+        r = subprocess.run(["runuser", "-u", "nobody", "--", "dbus-send", "--bus=" + self.address, "--print-reply",
+                            "--dest=" + NAME, PATH, NAME + ".SwitchProfile", "string:latency"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("org.freedesktop.DBus.Error.AccessDenied", r.stderr)
+        self.assertNotIn("Rejected send message", r.stderr)
+        self.assertEqual(d.stop(), 0)
 
 if __name__ == "__main__":
     harness.main()
