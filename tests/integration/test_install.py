@@ -197,6 +197,9 @@ class Install(harness.TestCase):
         self.assertTrue(keys["ExecReload"][0].endswith("kill -HUP $MAINPID"))
         self.assertEqual(keys["RuntimeDirectory"], ["kvmtuned"])
         self.assertEqual(keys["RuntimeDirectoryPreserve"], ["yes"])
+        # The control socket is for every user, the rest is root's.
+        self.assertEqual(keys["RuntimeDirectoryMode"], ["0755"])
+        self.assertEqual(keys["UMask"], ["0077"])
         self.assertEqual(keys["StateDirectory"], ["kvmtuned"])
         self.assertIn("tuned.service", keys["Conflicts"][0].split())
         after = " ".join(keys["After"]).split()
