@@ -253,7 +253,7 @@ static void read_processes(struct advise_host *h) {
         if (hostfs_path(h->fs, "/proc", p, sizeof p) < 0 || !(d = opendir(p)))
                 return;
         while ((de = readdir(d))) {
-                char f[64], comm[32];
+                char f[sizeof "/proc//comm" + sizeof de->d_name], comm[32];
 
                 if (!isdigit((unsigned char) de->d_name[0]) || strlen(de->d_name) > 20)
                         continue;
