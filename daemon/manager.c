@@ -61,6 +61,20 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         return 0;
 }
 
+/* SIGUSR1: the status lines into the log, for a host with no client at hand. */
+static int on_status_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct manager *m = userdata;
+        struct strbuf out = {};
+
+        (void) s;
+        (void) si;
+        if (manager_status(m, &out) >= 0 && out.s)
+                for (char *line = strtok(out.s, "\n"); line; line = strtok(NULL, "\n"))
+                        log_info("status: %s", line);
+        strbuf_done(&out);
+        return 0;
+}
+
 int manager_new(const struct options *o, struct manager **ret) {
         struct manager *m = calloc(1, sizeof *m);
         int r;
@@ -84,6 +98,8 @@ int manager_new(const struct options *o, struct manager **ret) {
                 r = sd_event_add_signal(m->event, &m->sig_int, SIGINT | SD_EVENT_SIGNAL_PROCMASK, on_exit_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, &m->sig_hup, SIGHUP | SD_EVENT_SIGNAL_PROCMASK, on_reload_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sig_usr1, SIGUSR1 | SD_EVENT_SIGNAL_PROCMASK, on_status_signal, m);
         if (r < 0)
                 goto fail;
         *ret = m;
@@ -104,6 +120,7 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_unref(m->sig_term);
         sd_event_source_unref(m->sig_int);
         sd_event_source_unref(m->sig_hup);
+        sd_event_source_unref(m->sig_usr1);
         host_done(&m->host);
         plugins_done(&m->plugins);
         sd_event_unref(m->event);

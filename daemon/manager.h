@@ -27,6 +27,7 @@ struct manager {
         char *reason;                   /* why the active profile (or none) was chosen */
 
         sd_event_source *sig_term, *sig_int, *sig_hup;
+        sd_event_source *sig_usr1;      /* status into the log */
 
         struct monitor *monitor;        /* load samples for the dynamic rules */
         struct udev_watch *udev;        /* device hotplug; NULL when unavailable */

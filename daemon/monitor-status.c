@@ -48,7 +48,7 @@ static const char *mib(uint64_t kib, char *buf, size_t size) {
 
 int monitor_status(const struct monitor *m, struct strbuf *out) {
         const struct kt_sample *s = &m->sample;
-        char a[32], b[32], c[32];
+        char a[32], b[32], c[32], d[32];
         unsigned idx[TOP], n;
         int r;
 
@@ -65,7 +65,7 @@ int monitor_status(const struct monitor *m, struct strbuf *out) {
         if (r >= 0)
                 r = strbuf_appendf(out, "memory: %s free, %s available of %s; committed %s (%s)\n",
                                    mib(s->mem.free_kib, a, sizeof a), mib(s->mem.available_kib, b, sizeof b),
-                                   mib(s->mem.total_kib, c, sizeof c), mib(s->committed_kib, a, sizeof a),
+                                   mib(s->mem.total_kib, c, sizeof c), mib(s->committed_kib, d, sizeof d),
                                    m->committed_source);
         if (r >= 0 && s->ksm.present)
                 r = strbuf_appendf(out,
