@@ -2,8 +2,14 @@
 
 /* NIC offloads (gro, gso, tso, lro) through the ethtool ioctl. Keys are
  * "<interface>/<feature>", values "on" or "off"; the original is journaled
- * like any file. The legacy per-feature requests are used: every kernel and
- * driver answers them, and they map onto the feature bits.
+ * like any file. Each offload is a group of the kernel's named feature bits
+ * (tso: tx-tcp-segmentation, tx-tcp6-segmentation, ... and whatever tx-tcp-*
+ * segmentation bits a newer kernel adds), read and changed together with
+ * ETHTOOL_GFEATURES/SFEATURES as `ethtool -K` does: the legacy per-feature
+ * requests leave newer bits of a group untouched. Only bits the driver lets
+ * change count. A group whose bits differ reads "on:<the bits that are
+ * on>", and writing that value back restores exactly them, so the journal
+ * puts back a mixed group as it was.
  *
  * Under --root there is no kernel behind the interfaces: the fake host
  * keeps one file per feature, /sys/class/net/<if>/features/<feature>. */
@@ -22,16 +28,26 @@
 #include "hostfs.h"
 #include "kvmtuned/macro.h"
 
+static bool is_tso(const char *bit) {
+        size_t n = strlen(bit);
+
+        return startswith(bit, "tx-tcp") && n >= 12 && streq(bit + n - 12, "segmentation");
+}
+
 static const struct feature {
         const char *name;
-        uint32_t get, set;
-        uint32_t flag;          /* ETHTOOL_GFLAGS bit; 0 for a per-feature request */
+        const char *bit;                /* the one kernel feature bit, or NULL: match() */
+        bool (*match)(const char *bit);
 } features[] = {
-        { "gro", ETHTOOL_GGRO, ETHTOOL_SGRO, 0 },
-        { "gso", ETHTOOL_GGSO, ETHTOOL_SGSO, 0 },
-        { "tso", ETHTOOL_GTSO, ETHTOOL_STSO, 0 },
-        { "lro", ETHTOOL_GFLAGS, ETHTOOL_SFLAGS, ETH_FLAG_LRO },
+        { "gro", "rx-gro", NULL },
+        { "gso", "tx-generic-segmentation", NULL },
+        { "tso", NULL, is_tso },
+        { "lro", "rx-lro", NULL },
 };
+
+static bool feature_has(const struct feature *f, const char *bit) {
+        return f->bit ? streq(f->bit, bit) : f->match(bit);
+}
 
 static const struct feature *feature_find(const char *name) {
         for (size_t i = 0; i < ELEMENTSOF(features); i++)
@@ -60,17 +76,149 @@ bool ethtool_key_valid(const char *key) {
         return split_key(key, ifname, &f);
 }
 
-static int ethtool_call(const char *ifname, struct ethtool_value *v) {
-        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+static int ethtool_call(int fd, const char *ifname, void *data) {
         struct ifreq ifr = {};
+
+        snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+        ifr.ifr_data = data;
+        return ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+}
+
+/* The feature bits of f on ifname, as a mask per 32-bit block, the current
+ * blocks of the device, and the kernel's names of all bits. */
+#define FEATURE_BLOCKS 8
+struct nic_features {
+        uint32_t mask[FEATURE_BLOCKS];
+        struct ethtool_get_features_block blocks[FEATURE_BLOCKS];
+        unsigned n_blocks, n;
+        struct ethtool_gstrings *names;
+};
+
+static void bit_name(const struct nic_features *nf, unsigned i, char out[ETH_GSTRING_LEN + 1]) {
+        memcpy(out, nf->names->data + (size_t) i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
+        out[ETH_GSTRING_LEN] = '\0';
+}
+
+static bool bit_set(const uint32_t *words, unsigned i) {
+        return words[i / 32] & (1u << (i % 32));
+}
+
+static int features_get(int fd, const char *ifname, const struct feature *f, struct nic_features *nf) {
+        struct {
+                struct ethtool_sset_info info;
+                uint32_t len;
+        } ss = { .info = { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ULL << ETH_SS_FEATURES } };
+        struct {
+                struct ethtool_gfeatures g;
+                struct ethtool_get_features_block b[FEATURE_BLOCKS];
+        } gf = {};
+        uint32_t n;
+        int r;
+
+        r = ethtool_call(fd, ifname, &ss);
+        if (r < 0)
+                return r;
+        n = ss.info.sset_mask ? ss.len : 0;
+        if (n == 0 || n > FEATURE_BLOCKS * 32)
+                return -EOPNOTSUPP;
+        *nf = (struct nic_features) { .n_blocks = (n + 31) / 32, .n = n };
+        nf->names = calloc(1, sizeof *nf->names + (size_t) n * ETH_GSTRING_LEN);
+        if (!nf->names)
+                return -ENOMEM;
+        *nf->names = (struct ethtool_gstrings) { .cmd = ETHTOOL_GSTRINGS, .string_set = ETH_SS_FEATURES, .len = n };
+        r = ethtool_call(fd, ifname, nf->names);
+        if (r < 0)
+                return r;
+        gf.g = (struct ethtool_gfeatures) { .cmd = ETHTOOL_GFEATURES, .size = nf->n_blocks };
+        r = ethtool_call(fd, ifname, &gf);
+        if (r < 0)
+                return r;
+        memcpy(nf->blocks, gf.b, sizeof gf.b);
+        for (unsigned i = 0; i < n; i++) {
+                char bit[ETH_GSTRING_LEN + 1];
+                bit_name(nf, i, bit);
+                if (feature_has(f, bit))
+                        nf->mask[i / 32] |= 1u << (i % 32);
+        }
+        return 0;
+}
+
+static int kernel_read(const char *ifname, const struct feature *f, char *buf, size_t size) {
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct nic_features nf = {};
+        uint32_t changeable[FEATURE_BLOCKS] = {}, active[FEATURE_BLOCKS] = {};
+        unsigned n_changeable = 0, n_on = 0, fixed_on = 0;
+        size_t len;
+        int r;
 
         if (fd < 0)
                 return -errno;
-        snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
-        ifr.ifr_data = (void *) v;
-        if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+        r = features_get(fd, ifname, f, &nf);
+        for (unsigned i = 0; r >= 0 && i < nf.n_blocks; i++) {
+                changeable[i] = nf.mask[i] & nf.blocks[i].available;
+                active[i] = nf.blocks[i].active;
+                n_changeable += (unsigned) __builtin_popcount(changeable[i]);
+                n_on += (unsigned) __builtin_popcount(changeable[i] & active[i]);
+                fixed_on += (unsigned) __builtin_popcount(nf.mask[i] & ~nf.blocks[i].available & active[i]);
+        }
+        if (r < 0) {
+                free(nf.names);
+                return r;
+        }
+        if (n_changeable == 0 || n_on == 0 || n_on == n_changeable) {
+                free(nf.names);
+                return snprintf(buf, size, "%s", (n_changeable ? n_on : fixed_on) ? "on" : "off");
+        }
+        len = (size_t) snprintf(buf, size, "on:");
+        for (unsigned i = 0; i < nf.n && len < size; i++) {
+                char bit[ETH_GSTRING_LEN + 1];
+                if (!bit_set(changeable, i) || !bit_set(active, i))
+                        continue;
+                bit_name(&nf, i, bit);
+                len += (size_t) snprintf(buf + len, size - len, "%s%s", len > 3 ? "," : "", bit);
+        }
+        free(nf.names);
+        return len < size ? (int) len : -ENOBUFS;
+}
+
+/* value: "on", "off", or "on:bit,bit" (exactly these bits of the group on). */
+static int kernel_write(const char *ifname, const struct feature *f, const char *value) {
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct {
+                struct ethtool_sfeatures s;
+                struct ethtool_set_features_block b[FEATURE_BLOCKS];
+        } sf = {};
+        const char *list = startswith(value, "on:");
+        struct nic_features nf = {};
+        bool any = false;
+        int r;
+
+        if (fd < 0)
                 return -errno;
-        return 0;
+        r = features_get(fd, ifname, f, &nf);
+        if (r < 0) {
+                free(nf.names);
+                return r;
+        }
+        sf.s = (struct ethtool_sfeatures) { .cmd = ETHTOOL_SFEATURES, .size = nf.n_blocks };
+        for (unsigned i = 0; i < nf.n; i++) {
+                char bit[ETH_GSTRING_LEN + 1];
+                bool want;
+
+                /* Only the bits the driver lets change ("[fixed]" stay). */
+                if (!bit_set(nf.mask, i) || !(nf.blocks[i / 32].available & (1u << (i % 32))))
+                        continue;
+                bit_name(&nf, i, bit);
+                want = list ? word_in_list(list, bit) : streq(value, "on");
+                sf.b[i / 32].valid |= 1u << (i % 32);
+                if (want)
+                        sf.b[i / 32].requested |= 1u << (i % 32);
+                any = true;
+        }
+        free(nf.names);
+        if (!any)
+                return -EOPNOTSUPP;     /* fixed on this device */
+        return ethtool_call(fd, ifname, &sf);
 }
 
 /* The fake host's file for one feature (a host path; hostfs adds --root). */
@@ -80,11 +228,8 @@ static void fake_file(const char *ifname, const struct feature *f, char *buf, si
 
 static int ethtool_read(void *userdata, const char *key, char *buf, size_t size) {
         const struct hostfs *h = userdata;
-        struct ethtool_value v = {};
         char ifname[IFNAMSIZ];
         const struct feature *f;
-        bool on;
-        int r;
 
         if (!split_key(key, ifname, &f))
                 return -EINVAL;
@@ -93,40 +238,21 @@ static int ethtool_read(void *userdata, const char *key, char *buf, size_t size)
                 fake_file(ifname, f, p, sizeof p);
                 return hostfs_read(h, p, buf, size);
         }
-        v.cmd = f->get;
-        r = ethtool_call(ifname, &v);
-        if (r < 0)
-                return r;
-        on = f->flag ? (v.data & f->flag) != 0 : v.data != 0;
-        return snprintf(buf, size, "%s", on ? "on" : "off");
+        return kernel_read(ifname, f, buf, size);
 }
 
 static int ethtool_write(void *userdata, const char *key, const char *value) {
         const struct hostfs *h = userdata;
-        struct ethtool_value v = {};
         char ifname[IFNAMSIZ], p[128];
         const struct feature *f;
-        bool on;
-        int r;
 
-        if (!split_key(key, ifname, &f) || (!streq(value, "on") && !streq(value, "off")))
+        if (!split_key(key, ifname, &f) || (!streq(value, "on") && !streq(value, "off") && !startswith(value, "on:")))
                 return -EINVAL;
-        on = streq(value, "on");
         if (h->root[0]) {
                 fake_file(ifname, f, p, sizeof p);
                 return hostfs_write(h, p, value);
         }
-        if (f->flag) {
-                /* Flags are one word: change only our bit. */
-                v.cmd = f->get;
-                r = ethtool_call(ifname, &v);
-                if (r < 0)
-                        return r;
-                v.data = on ? v.data | f->flag : v.data & ~f->flag;
-        } else
-                v.data = on;
-        v.cmd = f->set;
-        return ethtool_call(ifname, &v);
+        return kernel_write(ifname, f, value);
 }
 
 void backend_ethtool_init(struct backend *be, const struct hostfs *h) {

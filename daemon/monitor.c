@@ -19,7 +19,7 @@
         } while (0)
 /* How often the qemu RSS fallback rescans /proc: a walk over every process
  * is the one costly part of a sample, and guest memory moves slowly. */
-#define QEMU_SCAN_USEC (10ULL * 1000 * 1000)
+#define QEMU_SCAN_USEC (30ULL * 1000 * 1000)
 
 int monitor_new(const struct hostfs *fs, uint32_t interval_ms, struct monitor **ret) {
         struct monitor *m = calloc(1, sizeof *m);
@@ -35,6 +35,8 @@ int monitor_new(const struct hostfs *fs, uint32_t interval_ms, struct monitor **
                 return -ENOMEM;
         }
         m->committed_source = "unknown";
+        for (size_t i = 0; i < MONITOR_FILES; i++)
+                m->fds[i] = -1;
         *ret = m;
         return 0;
 }
@@ -43,6 +45,9 @@ struct monitor *monitor_free(struct monitor *m) {
         if (!m)
                 return NULL;
         sd_event_source_disable_unref(m->timer);
+        for (size_t i = 0; i < MONITOR_FILES; i++)
+                if (m->fds[i] >= 0)
+                        close(m->fds[i]);
         free(m->buf);
         free(m->cpu);
         free(m->cpu_prev);
@@ -67,37 +72,81 @@ void monitor_set_committed(struct monitor *m, monitor_committed_t f, void *userd
         m->committed_userdata = userdata;
 }
 
-/* The whole file into m->buf, which doubles (rarely) until it fits. */
-static int read_file(struct monitor *m, const char *path) {
-        char p[PATH_MAX];
-        int r;
+const char *const monitor_files[MONITOR_FILES] = {
+        [MF_STAT] = "/proc/stat",
+        [MF_NET] = "/proc/net/dev",
+        [MF_DISK] = "/proc/diskstats",
+        [MF_MEM] = "/proc/meminfo",
+        [MF_KSM_RUN] = KSM "run",
+        [MF_KSM_PAGES_TO_SCAN] = KSM "pages_to_scan",
+        [MF_KSM_SLEEP] = KSM "sleep_millisecs",
+        [MF_KSM_SHARED] = KSM "pages_shared",
+        [MF_KSM_SHARING] = KSM "pages_sharing",
+        [MF_KSM_UNSHARED] = KSM "pages_unshared",
+        [MF_KSM_FULL_SCANS] = KSM "full_scans",
+};
 
-        r = hostfs_path(m->fs, path, p, sizeof p);
+/* On the real host the kernel regenerates a /proc or sysfs file on every
+ * read from offset 0, so each file stays open and a sample costs one
+ * pread() per file. Under --root the files are a fake host's, which a test
+ * may replace between ticks: open them afresh each time. */
+static int file_fd(struct monitor *m, enum monitor_file f) {
+        char p[PATH_MAX];
+        int fd, r;
+
+        if (m->fds[f] >= 0)
+                return m->fds[f];
+        if (m->fds[f] == -ENOENT)
+                return -ENOENT;         /* the real kernel has no such file: it will not grow one */
+        r = hostfs_path(m->fs, monitor_files[f], p, sizeof p);
         if (r < 0)
                 return r;
-        for (;;) {
-                _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-                size_t len = 0;
-                char *nb;
+        fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                if (!m->fs->root[0] && errno == ENOENT)
+                        m->fds[f] = -ENOENT;
+                return -errno;
+        }
+        if (!m->fs->root[0])
+                m->fds[f] = fd;
+        return fd;
+}
 
-                if (fd < 0)
-                        return -errno;
-                for (;;) {
-                        ssize_t k = read(fd, m->buf + len, m->buf_size - 1 - len);
-                        if (k < 0 && errno == EINTR)
-                                continue;
-                        if (k < 0)
-                                return -errno;
-                        if (k == 0)
-                                break;
-                        len += (size_t) k;
-                        if (len == m->buf_size - 1)
-                                break;
-                }
-                if (len < m->buf_size - 1) {
-                        m->buf[len] = '\0';
+static void file_done(struct monitor *m, enum monitor_file f, int fd) {
+        if (fd != m->fds[f])
+                close(fd);
+}
+
+/* Read f into buf; -ENOBUFS when it does not fit. */
+static int read_into(struct monitor *m, enum monitor_file f, char *buf, size_t size) {
+        int fd = file_fd(m, f);
+        size_t len = 0;
+
+        if (fd < 0)
+                return fd;
+        for (;;) {
+                ssize_t k = pread(fd, buf + len, size - 1 - len, (off_t) len);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0 || (len += (size_t) k) == size - 1) {
+                        int r = k < 0 ? -errno : len == size - 1 ? -ENOBUFS : 0;
+                        file_done(m, f, fd);
+                        if (r < 0)
+                                return r;
+                        buf[len] = '\0';
                         return (int) len;
                 }
+        }
+}
+
+/* The whole file into m->buf, which doubles (rarely) until it fits. */
+static int read_file(struct monitor *m, enum monitor_file f) {
+        for (;;) {
+                int r = read_into(m, f, m->buf, m->buf_size);
+                char *nb;
+
+                if (r != -ENOBUFS)
+                        return r;
                 nb = realloc(m->buf, m->buf_size * 2);
                 if (!nb)
                         return -ENOMEM;
@@ -121,7 +170,7 @@ static int sample_cpus(struct monitor *m) {
         unsigned n = 0;
         int r;
 
-        r = read_file(m, "/proc/stat");
+        r = read_file(m, MF_STAT);
         if (r < 0)
                 return r;
         r = parse_proc_stat(m->buf, &m->all, m->cpu, m->cpu_cap, &n);
@@ -171,7 +220,7 @@ static double rate(uint64_t now, uint64_t before, double dt) {
 
 /* Parse path with f into *cur, growing cur, prev and the stats array
  * together; returns the device count. */
-static int read_devices(struct monitor *m, const char *path,
+static int read_devices(struct monitor *m, enum monitor_file path,
                         int (*f)(const char *, struct dev_counters *, unsigned, unsigned *),
                         struct dev_counters **cur, struct dev_counters **prev, void **stats, size_t stat_size,
                         unsigned *cap) {
@@ -194,7 +243,7 @@ static int read_devices(struct monitor *m, const char *path,
 }
 
 static int sample_nics(struct monitor *m, double dt) {
-        int n = read_devices(m, "/proc/net/dev", parse_net_dev, &m->nic, &m->nic_prev, (void **) &m->nics,
+        int n = read_devices(m, MF_NET, parse_net_dev, &m->nic, &m->nic_prev, (void **) &m->nics,
                              sizeof *m->nics, &m->nic_cap);
 
         if (n < 0)
@@ -218,7 +267,7 @@ static int sample_nics(struct monitor *m, double dt) {
 
 static int sample_disks(struct monitor *m, double dt) {
         unsigned k = 0;
-        int n = read_devices(m, "/proc/diskstats", parse_diskstats, &m->disk, &m->disk_prev, (void **) &m->disks,
+        int n = read_devices(m, MF_DISK, parse_diskstats, &m->disk, &m->disk_prev, (void **) &m->disks,
                              sizeof *m->disks, &m->disk_cap);
 
         if (n < 0)
@@ -252,28 +301,25 @@ static int sample_disks(struct monitor *m, double dt) {
 }
 
 static void sample_ksm(struct monitor *m) {
-        static const struct {
-                const char *file;
-                size_t offset;
-        } files[] = {
-                { KSM "run", offsetof(struct kt_ksm_stat, run) },
-                { KSM "pages_to_scan", offsetof(struct kt_ksm_stat, pages_to_scan) },
-                { KSM "sleep_millisecs", offsetof(struct kt_ksm_stat, sleep_millisecs) },
-                { KSM "pages_shared", offsetof(struct kt_ksm_stat, pages_shared) },
-                { KSM "pages_sharing", offsetof(struct kt_ksm_stat, pages_sharing) },
-                { KSM "pages_unshared", offsetof(struct kt_ksm_stat, pages_unshared) },
-                { KSM "full_scans", offsetof(struct kt_ksm_stat, full_scans) },
+        static const size_t offsets[] = {
+                offsetof(struct kt_ksm_stat, run),
+                offsetof(struct kt_ksm_stat, pages_to_scan),
+                offsetof(struct kt_ksm_stat, sleep_millisecs),
+                offsetof(struct kt_ksm_stat, pages_shared),
+                offsetof(struct kt_ksm_stat, pages_sharing),
+                offsetof(struct kt_ksm_stat, pages_unshared),
+                offsetof(struct kt_ksm_stat, full_scans),
         };
         struct kt_ksm_stat *k = &m->sample.ksm;
         char buf[32];
 
         *k = (struct kt_ksm_stat) {};
-        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(offsets); i++) {
                 uint64_t v;
-                if (hostfs_read(m->fs, files[i].file, buf, sizeof buf) < 0)
+                if (read_into(m, MF_KSM_RUN + i, buf, sizeof buf) < 0)
                         continue;
                 v = strtoull(buf, NULL, 10);
-                memcpy((char *) k + files[i].offset, &v, sizeof v);
+                memcpy((char *) k + offsets[i], &v, sizeof v);
                 k->present = true;
         }
 }
@@ -307,7 +353,7 @@ int monitor_tick(struct monitor *m, uint64_t now_usec) {
         r = sample_disks(m, dt);
         if (r < 0)
                 log_debug_errno(r, "Cannot sample /proc/diskstats: %m");
-        if (read_file(m, "/proc/meminfo") < 0 || parse_meminfo(m->buf, &m->sample.mem) < 0)
+        if (read_file(m, MF_MEM) < 0 || parse_meminfo(m->buf, &m->sample.mem) < 0)
                 log_debug("Cannot sample /proc/meminfo.");
         sample_ksm(m);
         sample_committed(m);

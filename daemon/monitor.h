@@ -15,7 +15,22 @@
 #include "monitor-parse.h"
 #include "strbuf.h"
 
-struct monitor;
+enum monitor_file {
+        MF_STAT,
+        MF_NET,
+        MF_DISK,
+        MF_MEM,
+        MF_KSM_RUN,             /* the KSM files in kt_ksm_stat order */
+        MF_KSM_PAGES_TO_SCAN,
+        MF_KSM_SLEEP,
+        MF_KSM_SHARED,
+        MF_KSM_SHARING,
+        MF_KSM_UNSHARED,
+        MF_KSM_FULL_SCANS,
+        MONITOR_FILES,
+};
+
+extern const char *const monitor_files[MONITOR_FILES];
 
 typedef void (*monitor_dispatch_t)(const struct kt_sample *s, void *userdata);
 /* Memory of running domains in KiB, 0 when not known (no libvirt). */
@@ -30,6 +45,7 @@ struct monitor {
 
         char *buf;                      /* file contents */
         size_t buf_size;
+        int fds[MONITOR_FILES];         /* kept open on the real host; -ENOENT: not there */
 
         struct cpu_ticks all, all_prev;
         struct cpu_ticks *cpu, *cpu_prev;

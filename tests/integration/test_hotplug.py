@@ -25,7 +25,7 @@ def offload(dev, name):
     """'on' or 'off' as `ethtool -k` shows it."""
     out = subprocess.run(["ethtool", "-k", dev], check=True, capture_output=True, text=True).stdout
     for line in out.splitlines():
-        if line.startswith(name + ":"):
+        if line.strip().startswith(name + ":"):
             return line.split(":")[1].split()[0]
     raise AssertionError("%s: no %s in ethtool -k" % (dev, name))
 
@@ -36,6 +36,7 @@ def txqueuelen(dev):
 
 
 GSO, TSO = "generic-segmentation-offload", "tcp-segmentation-offload"
+MANGLEID = "tx-tcp-mangleid-segmentation"
 
 
 class Hotplug(harness.TestCase):
@@ -97,12 +98,16 @@ class Hotplug(harness.TestCase):
 
     def test_offloads_restored_on_stop_and_after_sigkill(self):
         ip("link", "add", "ktv-s0", "type", "veth", "peer", "name", "ktv-s1")
+        # A group with one bit unlike the others comes back exactly so.
+        subprocess.run(["ethtool", "-K", "ktv-s0", MANGLEID, "off"], check=True)
         d = self.daemon_on_real_host("veth")
         d.start()
         self.assertTrue(self.tuned("ktv-s0"))
         self.assertEqual(d.stop(), 0)
         self.assertEqual(offload("ktv-s0", GSO), self.default[GSO])
         self.assertEqual(offload("ktv-s0", TSO), self.default[TSO])
+        self.assertEqual(offload("ktv-s0", MANGLEID), "off")
+        self.assertEqual(offload("ktv-s1", MANGLEID), "on")
         self.assertEqual(txqueuelen("ktv-s0"), self.default["txq"])
 
         d = self.daemon_on_real_host("veth")
