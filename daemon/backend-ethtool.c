@@ -104,21 +104,19 @@ static bool bit_set(const uint32_t *words, unsigned i) {
 }
 
 static int features_get(int fd, const char *ifname, const struct feature *f, struct nic_features *nf) {
-        struct {
-                struct ethtool_sset_info info;
-                uint32_t len;
-        } ss = { .info = { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ULL << ETH_SS_FEATURES } };
-        struct {
-                struct ethtool_gfeatures g;
-                struct ethtool_get_features_block b[FEATURE_BLOCKS];
-        } gf = {};
+        /* Requests with their variable parts, in 8-byte aligned storage. */
+        uint64_t ssbuf[(sizeof(struct ethtool_sset_info) + sizeof(uint32_t) + 7) / 8] = {};
+        uint64_t gfbuf[(sizeof(struct ethtool_gfeatures) + sizeof nf->blocks + 7) / 8] = {};
+        struct ethtool_sset_info *ss = (struct ethtool_sset_info *) ssbuf;
+        struct ethtool_gfeatures *gf = (struct ethtool_gfeatures *) gfbuf;
         uint32_t n;
         int r;
 
-        r = ethtool_call(fd, ifname, &ss);
+        *ss = (struct ethtool_sset_info) { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ULL << ETH_SS_FEATURES };
+        r = ethtool_call(fd, ifname, ss);
         if (r < 0)
                 return r;
-        n = ss.info.sset_mask ? ss.len : 0;
+        n = ss->sset_mask ? ss->data[0] : 0;
         if (n == 0 || n > FEATURE_BLOCKS * 32)
                 return -EOPNOTSUPP;
         *nf = (struct nic_features) { .n_blocks = (n + 31) / 32, .n = n };
@@ -129,11 +127,11 @@ static int features_get(int fd, const char *ifname, const struct feature *f, str
         r = ethtool_call(fd, ifname, nf->names);
         if (r < 0)
                 return r;
-        gf.g = (struct ethtool_gfeatures) { .cmd = ETHTOOL_GFEATURES, .size = nf->n_blocks };
-        r = ethtool_call(fd, ifname, &gf);
+        *gf = (struct ethtool_gfeatures) { .cmd = ETHTOOL_GFEATURES, .size = nf->n_blocks };
+        r = ethtool_call(fd, ifname, gf);
         if (r < 0)
                 return r;
-        memcpy(nf->blocks, gf.b, sizeof gf.b);
+        memcpy(nf->blocks, gf->features, sizeof nf->blocks);
         for (unsigned i = 0; i < n; i++) {
                 char bit[ETH_GSTRING_LEN + 1];
                 bit_name(nf, i, bit);
@@ -184,10 +182,8 @@ static int kernel_read(const char *ifname, const struct feature *f, char *buf, s
 /* value: "on", "off", or "on:bit,bit" (exactly these bits of the group on). */
 static int kernel_write(const char *ifname, const struct feature *f, const char *value) {
         _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        struct {
-                struct ethtool_sfeatures s;
-                struct ethtool_set_features_block b[FEATURE_BLOCKS];
-        } sf = {};
+        uint64_t sfbuf[(sizeof(struct ethtool_sfeatures) + FEATURE_BLOCKS * sizeof(struct ethtool_set_features_block) + 7) / 8] = {};
+        struct ethtool_sfeatures *sf = (struct ethtool_sfeatures *) sfbuf;
         const char *list = startswith(value, "on:");
         struct nic_features nf = {};
         bool any = false;
@@ -200,7 +196,8 @@ static int kernel_write(const char *ifname, const struct feature *f, const char 
                 free(nf.names);
                 return r;
         }
-        sf.s = (struct ethtool_sfeatures) { .cmd = ETHTOOL_SFEATURES, .size = nf.n_blocks };
+        sf->cmd = ETHTOOL_SFEATURES;
+        sf->size = nf.n_blocks;
         for (unsigned i = 0; i < nf.n; i++) {
                 char bit[ETH_GSTRING_LEN + 1];
                 bool want;
@@ -210,15 +207,15 @@ static int kernel_write(const char *ifname, const struct feature *f, const char 
                         continue;
                 bit_name(&nf, i, bit);
                 want = list ? word_in_list(list, bit) : streq(value, "on");
-                sf.b[i / 32].valid |= 1u << (i % 32);
+                sf->features[i / 32].valid |= 1u << (i % 32);
                 if (want)
-                        sf.b[i / 32].requested |= 1u << (i % 32);
+                        sf->features[i / 32].requested |= 1u << (i % 32);
                 any = true;
         }
         free(nf.names);
         if (!any)
                 return -EOPNOTSUPP;     /* fixed on this device */
-        return ethtool_call(fd, ifname, &sf);
+        return ethtool_call(fd, ifname, sf);
 }
 
 /* The fake host's file for one feature (a host path; hostfs adds --root). */
