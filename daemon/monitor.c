@@ -125,9 +125,17 @@ static int read_into(struct monitor *m, enum monitor_file f, char *buf, size_t s
         if (fd < 0)
                 return fd;
         for (;;) {
-                ssize_t k = pread(fd, buf + len, size - 1 - len, (off_t) len);
+                size_t want = size - 1 - len;
+                ssize_t k = pread(fd, buf + len, want, (off_t) len);
                 if (k < 0 && errno == EINTR)
                         continue;
+                /* /proc and sysfs fill the whole request unless the file
+                 * ends first, so a short read is the end: no second call
+                 * just to see 0. */
+                if (k > 0 && (size_t) k < want) {
+                        len += (size_t) k;
+                        k = 0;
+                }
                 if (k <= 0 || (len += (size_t) k) == size - 1) {
                         int r = k < 0 ? -errno : len == size - 1 ? -ENOBUFS : 0;
                         file_done(m, f, fd);

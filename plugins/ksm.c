@@ -132,12 +132,16 @@ static void on_sample(struct kt_ctx *ctx, const struct kt_sample *s) {
                 kt_log(ctx, KT_LOG_INFO, "%s ksmd: free %" PRIu64 " MiB, threshold %" PRIu64 " MiB, committed %" PRIu64 " MiB",
                        d.run ? "starting" : "stopping", p->in.free_kib / 1024, d.thres_kib / 1024,
                        p->in.committed_kib / 1024);
-        if (d.run) {
+        /* Only what changed goes to the host API: a steady evaluation
+         * costs no request (verify reports anyone else's change). */
+        if (d.run && (!p->evaluated || !p->last.run || d.npages != p->last.npages)) {
                 snprintf(range, sizeof range, "%u-%u", p->params.npages_min, p->params.npages_max);
                 set_number(ctx, KSM "/pages_to_scan", d.npages, range);
-                set_number(ctx, KSM "/sleep_millisecs", d.sleep_ms, NULL);
         }
-        set_number(ctx, KSM "/run", d.run, "0-1");
+        if (d.run && (!p->evaluated || !p->last.run || d.sleep_ms != p->last.sleep_ms))
+                set_number(ctx, KSM "/sleep_millisecs", d.sleep_ms, NULL);
+        if (!p->evaluated || d.run != p->last.run)
+                set_number(ctx, KSM "/run", d.run, "0-1");
         p->last = d;
         p->evaluated = true;
 }
