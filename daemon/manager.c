@@ -339,6 +339,10 @@ static void start_watching(struct manager *m) {
         r = monitor_attach(m->monitor, m->event);
         if (r < 0)
                 log_warning_errno(r, "Cannot start the sampling timer, dynamic rules stay off: %m");
+        /* Under --root the kernel's uevents are about another machine than
+         * the tree being tuned. */
+        if (m->host.fs.root[0])
+                return;
         r = udev_watch_new(m->event, on_device, m, &m->udev);
         if (r < 0)
                 log_warning_errno(r, "Cannot watch device hotplug, new devices stay untuned: %m");
@@ -405,7 +409,7 @@ int manager_status(struct manager *m, struct strbuf *out) {
         if (r < 0)
                 return r;
         r = strbuf_appendf(out, "dynamic rules: %s\nhotplug: %s\n", m->opts->dynamic ? "on" : "off (static values only)",
-                           m->udev ? udev_watch_source(m->udev) : "off");
+                           m->udev ? udev_watch_source(m->udev) : m->host.fs.root[0] ? "off (--root)" : "off");
         if (r >= 0)
                 r = monitor_status(m->monitor, out);
         if (r < 0)

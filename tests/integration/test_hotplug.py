@@ -9,6 +9,8 @@ SIGKILL a restart restores them from the journal. Root only; only veth
 interfaces the test creates are touched, and they are deleted again."""
 
 import os
+import re
+import signal
 import subprocess
 import time
 
@@ -84,6 +86,8 @@ class Hotplug(harness.TestCase):
     def test_veth_added_and_removed(self):
         d = self.daemon_on_real_host("veth")
         d.start()
+        d.signal(signal.SIGUSR1)
+        self.wait(d, "the hotplug status line", lambda: re.search(r"status: hotplug: (kernel|udev)\n", d.output()))
         self.assertNotIn("ktv0", d.output())
         ip("link", "add", "ktv0", "type", "veth", "peer", "name", "ktv1")
         self.wait(d, "ktv0 and ktv1 tuned", lambda: self.tuned("ktv0") and self.tuned("ktv1"))
