@@ -70,9 +70,9 @@ int monitor_status(const struct monitor *m, struct strbuf *out) {
         if (r >= 0 && s->ksm.present)
                 r = strbuf_appendf(out,
                                    "ksm: run %" PRIu64 ", pages_to_scan %" PRIu64 ", sleep %" PRIu64
-                                   " ms, %" PRIu64 " pages sharing %" PRIu64 "\n",
+                                   " ms; %" PRIu64 " pages merged into %" PRIu64 ", %" PRIu64 " full scans\n",
                                    s->ksm.run, s->ksm.pages_to_scan, s->ksm.sleep_millisecs, s->ksm.pages_sharing,
-                                   s->ksm.pages_shared);
+                                   s->ksm.pages_shared, s->ksm.full_scans);
         n = top(s->n_nics, nic_value, s, idx);
         if (r >= 0)
                 r = strbuf_appendf(out, "nics: %u%s", s->n_nics, n ? " (busiest:" : "");

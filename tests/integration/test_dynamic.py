@@ -3,15 +3,17 @@
 """The dynamic rules on a fake host whose /proc counters the test moves
 between ticks at --interval-ms 100: the governor follows CPU load both
 ways, KSM starts under memory pressure and stops after it, and
-dirty_background_ratio drops under write load and comes back. Status
-(SIGUSR1 into the log) explains each rule, and a dynamic change is covered
-by the journal: SIGKILL, restart, and the original is back."""
+dirty_background_ratio drops under write load and comes back.
+`kvmtuned-adm status` explains each rule, `verify` accepts a dynamic value
+anywhere in its rule's range, and a dynamic change is covered by the
+journal: SIGKILL, restart, and the original is back."""
 
 import os
 import re
 import signal
 import time
 
+import adm
 import harness
 from fakehost import FakeHost, LoadDriver, CPU, KSM
 
@@ -47,13 +49,17 @@ class Dynamic(harness.TestCase):
         return {self.host.value(GOV % c) for c in range(self.host.ncpus)}
 
     def status(self, d):
-        """The status lines the daemon logs on SIGUSR1."""
-        mark = len(d.output())
+        """`kvmtuned-adm status`, with the column padding folded away."""
+        return re.sub(r"^(\S+:)\s+", r"\1 ", adm.ok(self, d, "status"), flags=re.M)
+
+    def test_status_through_sigusr1(self):
+        # For a host with no client at hand: the same lines into the log.
+        d = self.start()
+        self.wait(d, "a sample", lambda: "sample 1" in self.status(d))
         d.signal(signal.SIGUSR1)
-        self.wait(d, "status in the log", lambda: "status: " in d.output()[mark:] and
-                  d.output().endswith("\n"))
-        time.sleep(0.2)
-        return "\n".join(l.split("status: ", 1)[1] for l in d.output()[mark:].splitlines() if "status: " in l)
+        self.wait(d, "status in the log", lambda: re.search(r"status: cpu\.governor: powersave \(load", d.output()))
+        self.assertIn("status: hotplug: off (--root)", d.output())
+        self.assertEqual(d.stop(), 0)
 
     def test_governor_follows_load(self):
         d = self.start()
@@ -64,6 +70,14 @@ class Dynamic(harness.TestCase):
             st = self.status(d)
             self.assertRegex(st, r"cpu\.governor: performance \(load \d+%, powersave below 30% for 10 samples")
             self.assertRegex(st, r"load: \d+% of 8 CPUs")
+            # The dynamic value is what the profile wants now: verify agrees,
+            # and flags a governor outside the rule's range.
+            self.assertIn("Verification succeeded", adm.ok(self, d, "verify"))
+            self.host.write(GOV % 3, "schedutil")
+            adm.refused(self, d, "verify", expect="verification failed: 1 value(s) differ")
+            p = adm.run(d, "verify")
+            self.assertRegex(p.stdout, r"cpu3/cpufreq/scaling_governor:\s+expected performance\|powersave, actual schedutil")
+            self.host.write(GOV % 3, "performance")
             load.set(busy=0.05)
             self.wait(d, "powersave when idle", lambda: self.governors() == {"powersave"})
             st = self.status(d)
