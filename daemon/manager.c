@@ -408,7 +408,7 @@ int manager_status(struct manager *m, struct strbuf *out) {
                            manager_active_name(m), strna(m->reason), t->n, refused);
         if (r < 0)
                 return r;
-        r = strbuf_appendf(out, "dynamic rules: %s\nhotplug: %s\n", m->opts->dynamic ? "on" : "off (static values only)",
+        r = strbuf_appendf(out, "dynamic: %s\nhotplug: %s\n", m->opts->dynamic ? "on" : "off (static values only)",
                            m->udev ? udev_watch_source(m->udev) : m->host.fs.root[0] ? "off (--root)" : "off");
         if (r >= 0)
                 r = monitor_status(m->monitor, out);

@@ -142,7 +142,7 @@ class Dynamic(harness.TestCase):
             self.wait(d, "samples under load", lambda: re.search(r"load: (9\d|100)%", self.status(d)))
             time.sleep(1)
             st = self.status(d)
-        self.assertIn("dynamic rules: off", st)
+        self.assertIn("dynamic: off (static values only)", st)
         self.assertEqual(self.governors(), {"powersave"})
         self.assertEqual(self.host.value(DBR), "10")
         self.assertNotIn("ksmd", d.output())
