@@ -377,14 +377,16 @@ int monitor_tick(struct monitor *m, uint64_t now_usec) {
 
 static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         struct monitor *m = userdata;
-        uint64_t next = usec + (uint64_t) m->interval_ms * 1000, now;
+        uint64_t next = usec + (uint64_t) m->interval_ms * 1000, now = usec;
         int r;
 
-        (void) monitor_tick(m, usec);
+        /* Rates are per the time that really passed: the timer may fire
+         * late by its accuracy. */
+        (void) sd_event_now(sd_event_source_get_event(s), CLOCK_MONOTONIC, &now);
+        (void) monitor_tick(m, now);
         /* Re-arm from the planned time so the period does not drift; after
          * a stall, skip what was missed rather than catch up. */
-        r = sd_event_now(sd_event_source_get_event(s), CLOCK_MONOTONIC, &now);
-        if (r >= 0 && next <= now)
+        if (next <= now)
                 next = now + (uint64_t) m->interval_ms * 1000;
         r = sd_event_source_set_time(s, next);
         if (r >= 0)
