@@ -175,7 +175,7 @@ class RefusedWrites(harness.TestCase):
         for dirpath, dirs, files in os.walk(self.tmp):
             for n in dirs + files:
                 os.lchown(os.path.join(dirpath, n), 65534, 65534)
-        for rel in (VM + "/swappiness", "sys/kernel/mm/ksm/run"):
+        for rel in (VM + "/swappiness", "sys/block/sda/queue/read_ahead_kb"):
             os.chown(self.host.path(rel), 0, 0)
             os.chmod(self.host.path(rel), 0o444)
         pdir = os.path.join(self.tmp, "profiles")
@@ -195,7 +195,7 @@ class RefusedWrites(harness.TestCase):
         d.start()
         out = d.output()
         self.assertIn("Failed to set /proc/sys/vm/swappiness to '10', skipping: Permission denied", out)
-        self.assertIn("Failed to set /sys/kernel/mm/ksm/run to '1', skipping: Permission denied", out)
+        self.assertIn("Failed to set /sys/block/sda/queue/read_ahead_kb to '4096', skipping: Permission denied", out)
         self.assertEqual(self.host.value(VM + "/dirty_ratio"), "40")
         self.assertEqual(d.stop(), 0)
         self.assertEqual(FakeHost.changes(before, self.host.snapshot()), {})
