@@ -5,6 +5,7 @@
  * it), as ksmtuned estimates it. */
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,14 +30,18 @@ uint64_t qemu_rss_kib(const struct hostfs *fs) {
         while ((de = readdir(d))) {
                 char path[64], buf[128];
                 unsigned long long size, resident;
+                char *end;
+                unsigned long pid;
 
-                if (de->d_name[0] < '1' || de->d_name[0] > '9' || strlen(de->d_name) > 20)
+                errno = 0;
+                pid = strtoul(de->d_name, &end, 10);
+                if (de->d_name[0] < '1' || de->d_name[0] > '9' || *end || errno)
                         continue;
-                snprintf(path, sizeof path, "/proc/%s/comm", de->d_name);
+                snprintf(path, sizeof path, "/proc/%lu/comm", pid);
                 if (hostfs_read(fs, path, buf, sizeof buf) < 0 || !is_qemu(buf))
                         continue;
                 /* statm: size resident shared ... in pages */
-                snprintf(path, sizeof path, "/proc/%s/statm", de->d_name);
+                snprintf(path, sizeof path, "/proc/%lu/statm", pid);
                 if (hostfs_read(fs, path, buf, sizeof buf) < 0 || sscanf(buf, "%llu %llu", &size, &resident) != 2)
                         continue;
                 total += resident * page_kib;
