@@ -42,11 +42,18 @@ class SigkillStorm(harness.TestCase):
         before = self.host.snapshot()
         rng = random.Random(int(os.environ.get("KT_SEED", "0")) or None)
         d = self.daemon()
+        # Kill within the time a start takes on this machine, measured once
+        # (a fixed window would miss on a fast machine and idle on a slow one).
+        d.profile = "density"
+        t0 = time.monotonic()
+        d.start()
+        window = time.monotonic() - t0
+        d.kill()
         kills_while_starting = 0
         for i in range(40):
             d.profile = rng.choice(PROFILES)
             d.start(wait=False)
-            time.sleep(rng.uniform(0, 0.06))
+            time.sleep(rng.uniform(0, window))
             if d.proc.poll() is None:
                 kills_while_starting += "READY=1" not in d.drain(0)
                 d.kill()
