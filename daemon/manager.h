@@ -26,6 +26,7 @@ struct manager {
         char *reason;                   /* why the active profile (or none) was chosen */
 
         sd_event_source *sig_term, *sig_int, *sig_hup;
+        struct virt *virt;              /* NULL: --libvirt-uri none */
 
         /* Told after every change of the active profile. */
         void (*profile_changed)(struct manager *m, void *userdata);

@@ -299,10 +299,17 @@ int placement_compute(const struct topology *t, const struct placement_pool *poo
         }
         if (p->policy != req->policy) {
                 char why[sizeof p->note];
+                size_t len, n;
 
                 memcpy(why, p->note, sizeof why);
-                snprintf(p->note, sizeof p->note, "fell back from %s to %s: %s", policy_to_string(req->policy),
-                         policy_to_string(p->policy), why);
+                snprintf(p->note, sizeof p->note, "fell back from %s to %s: ", policy_to_string(req->policy),
+                         policy_to_string(p->policy));
+                len = strlen(p->note);
+                n = strnlen(why, sizeof why);
+                if (n > sizeof p->note - len - 1)
+                        n = sizeof p->note - len - 1;
+                memcpy(p->note + len, why, n);
+                p->note[len + n] = '\0';
         }
         emulator_on_housekeeping(t, pool, p);
         return 0;

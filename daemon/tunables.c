@@ -367,6 +367,27 @@ int tunables_rollback(struct tunables *t) {
         return journal_sync(t);
 }
 
+int tunables_apply_device(struct tunables *t, const struct plan *p, const char *device) {
+        bool removed = false;
+        int r;
+
+        r = tunables_apply(t, p, false);
+        if (r < 0)
+                return r;
+        for (size_t i = t->n; i-- > 0;) {
+                struct entry *e = t->entries[i];
+                if (!e->device || !streq(e->device, device) || plan_find_id(p, e->id))
+                        continue;
+                entry_restore(t, e);
+                entry_remove_at(t, i);
+                removed = true;
+        }
+        if (!removed)
+                return 0;
+        entries_compact(t);
+        return journal_sync(t);
+}
+
 int tunables_forget_device(struct tunables *t, const char *device) {
         bool removed = false;
 

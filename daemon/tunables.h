@@ -89,6 +89,10 @@ int tunables_apply(struct tunables *t, const struct plan *p, bool full);
 /* Put everything back, newest first, and empty the journal. */
 int tunables_rollback(struct tunables *t);
 
+/* Move one device (a libvirt domain) to plan: apply it, then put back what
+ * the device held and plan no longer sets. */
+int tunables_apply_device(struct tunables *t, const struct plan *p, const char *device);
+
 /* Stop tracking what belongs to a device that went away: nothing to write. */
 int tunables_forget_device(struct tunables *t, const char *device);
 
