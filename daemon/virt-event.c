@@ -22,6 +22,8 @@ struct watch {
 };
 
 static sd_event *loop;
+static struct watch **pending;                  /* frees the loop could not defer (it is exiting) */
+static size_t n_pending;
 static struct watch **watches;                  /* by id - 1; ids are never reused */
 static int n_watches, cap_watches;
 
@@ -134,9 +136,14 @@ static int remove_watch(int id, bool timer) {
         w->source = sd_event_source_disable_unref(w->source);
         r = sd_event_add_defer(loop, &w->free_later, on_free_later, w);
         if (r < 0) {
-                /* Leak the opaque rather than free it on libvirt's stack. */
-                log_warning_errno(r, "libvirt event loop: cannot defer a free: %m");
-                free(w);
+                /* The loop is exiting: virt_event_flush() frees it. */
+                struct watch **a = realloc(pending, (n_pending + 1) * sizeof *a);
+                if (!a) {
+                        free(w);        /* leak the opaque rather than free it on libvirt's stack */
+                        return 0;
+                }
+                pending = a;
+                pending[n_pending++] = w;
         }
         return 0;
 }
@@ -206,6 +213,17 @@ static void update_timeout(int id, int interval_ms) {
 
 static int remove_timeout(int id) {
         return remove_watch(id, true);
+}
+
+void virt_event_flush(void) {
+        for (size_t i = 0; i < n_pending; i++) {
+                if (pending[i]->ff)
+                        pending[i]->ff(pending[i]->opaque);
+                free(pending[i]);
+        }
+        free(pending);
+        pending = NULL;
+        n_pending = 0;
 }
 
 int virt_event_register(sd_event *e) {

@@ -10,3 +10,7 @@
 #include <systemd/sd-event.h>
 
 int virt_event_register(sd_event *e);
+
+/* Run the free callbacks of handles removed while the loop was exiting;
+ * call from a clean stack, after the connection is closed. */
+void virt_event_flush(void);

@@ -400,6 +400,7 @@ struct virt *virt_free(struct virt *v) {
         if (!v)
                 return NULL;
         disconnect(v);
+        virt_event_flush();
         sd_event_source_disable_unref(v->retry);
         for (size_t i = 0; i < v->n_doms; i++)
                 domain_free(v->doms[i]);
@@ -422,6 +423,7 @@ int virt_domain_event(struct virt *v, const char *name, const char *event, char 
                         *error = NULL;
                 return -EINVAL;
         }
+        log_info("Domain %s %s, says the libvirt hook.", name, event);
         if (!conn) {
                 if (asprintf(error, "not connected to libvirt%s%s", v ? " " : "", v ? v->uri : "") < 0)
                         *error = NULL;
