@@ -423,7 +423,7 @@ int virt_domain_event(struct virt *v, const char *name, const char *event, char 
                         *error = NULL;
                 return -EINVAL;
         }
-        log_info("Domain %s %s, says the libvirt hook.", name, event);
+        log_info("Domain %s %s, says the libvirt hook.", strna(name), strna(event));
         if (!conn) {
                 if (asprintf(error, "not connected to libvirt%s%s", v ? " " : "", v ? v->uri : "") < 0)
                         *error = NULL;
