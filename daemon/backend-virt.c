@@ -14,6 +14,7 @@
 
 #include "cpulist.h"
 #include "kvmtuned/macro.h"
+#include "virt-numa.h"
 #include "virt.h"
 
 enum what {
@@ -142,10 +143,16 @@ out:
 
 static int write_memory(virDomainPtr dom, const char *nodes) {
         virTypedParameter p = { .type = VIR_TYPED_PARAM_STRING };
+        const char *name = virDomainGetName(dom);
 
         snprintf(p.field, sizeof p.field, "%s", VIR_DOMAIN_NUMA_NODESET);
         p.value.s = (char *) nodes;
-        return virDomainSetNumaParameters(dom, &p, 1, VIR_DOMAIN_AFFECT_LIVE) < 0 ? -EIO : 0;
+        if (virDomainSetNumaParameters(dom, &p, 1, VIR_DOMAIN_AFFECT_LIVE) < 0)
+                return -EIO;
+        /* New allocations follow the binding; what is elsewhere moves now. */
+        if (name)
+                (void) virt_numa_move(name, nodes);
+        return 0;
 }
 
 static int virt_write(void *userdata, const char *key, const char *value) {
