@@ -7,7 +7,9 @@ This machine has 2 CPUs: CPU 0 is the housekeeping core (the default
 reserve=), so a dedicated vCPU can only get CPU 1 and everything else of
 QEMU belongs on CPU 0."""
 
+import json
 import os
+import signal
 import subprocess
 import time
 
@@ -73,6 +75,17 @@ class Pinning(harness.TestCase):
         d = self.daemon(root=None, profile=profile, libvirt_uri=virt.URI, **kw)
         return d.start()
 
+    def adm(self, daemon, *args):
+        p = subprocess.run([harness.ADM, "--socket", os.path.join(daemon.runtime, "kvmtuned.sock")] + list(args),
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout
+
+    def placed(self, daemon, dom):
+        """The domain's row of `kvmtuned-adm domains --json`."""
+        rows = json.loads(self.adm(daemon, "--json", "domains"))
+        return {r["name"]: r for r in rows}.get(dom.name)
+
     def wait_log(self, daemon, text, timeout=30):
         wait_until("'%s' in the daemon log" % text, lambda: text in daemon.output(), timeout)
 
@@ -83,6 +96,9 @@ class Pinning(harness.TestCase):
         wait_until("vCPU on 1, emulator on 0", lambda: pinned(dom, "1", "0"))
         self.wait_log(d, "dedicated on CPUs 1, emulator on 0")
         self.assertNotIn("fell back", d.output())
+        row = self.placed(d, dom)
+        self.assertEqual((row["policy"], row["cpus"], row["note"]), ("dedicated", "1", ""))
+        self.assertRegex(self.adm(d, "status"), r"pinning\.domains:\s+1 placed: 1 dedicated")
 
     def test_fallback_and_cpus_return(self):
         d = self.kvmtuned()
@@ -93,6 +109,10 @@ class Pinning(harness.TestCase):
         self.wait_log(d, "fell back from dedicated to shared")
         wait_until("second domain floating on housekeeping", lambda: pinned(b, "0", "0"))
         self.assertTrue(pinned(a, "1", "0"))
+        row = self.placed(d, b)
+        self.assertEqual(row["policy"], "shared")
+        self.assertIn("fell back from dedicated to shared", row["note"])
+        self.assertRegex(self.adm(d, "status"), r"pinning\.fallback:\s+%s: fell back" % b.name)
         # Stopping the first gives CPU 1 back to the pool.
         a.destroy()
         self.wait_log(d, "Domain %s (" % a.name)
@@ -136,6 +156,28 @@ class Pinning(harness.TestCase):
         # The domain still runs, with the pinning it had before.
         self.assertTrue(pinned(dom, ALL, ALL), dom.affinities())
 
+    def test_reload_off_and_switch(self):
+        d = self.kvmtuned()
+        dom = self.domain(vcpus=1).start()
+        wait_until("pinned", lambda: pinned(dom, "1", "0"))
+        # A reload re-places the domain from scratch: still dedicated, not
+        # falling back against its own old placement.
+        d.signal(signal.SIGHUP)
+        wait_until("reloaded", lambda: d.output().count("Profile latency active") >= 2)
+        wait_until("pinned after reload", lambda: pinned(dom, "1", "0"))
+        self.assertEqual(self.placed(d, dom)["policy"], "dedicated")
+        # off: the running domain gets its own pinning back.
+        self.adm(d, "off")
+        wait_until("restored by off", lambda: pinned(dom, ALL, ALL))
+        self.assertEqual(self.placed(d, dom)["policy"], "none")
+        # Switching to a profile with [pinning] places it again; the hook's
+        # report of a domain already placed changes nothing.
+        self.adm(d, "profile", "latency")
+        wait_until("pinned after switch", lambda: pinned(dom, "1", "0"))
+        self.adm(d, "domain-event", dom.name, "started")
+        self.assertTrue(pinned(dom, "1", "0"))
+        self.assertNotIn("fell back", d.output())
+
     def test_restore_after_crash(self):
         d = self.kvmtuned()
         dom = self.domain(vcpus=1).start()
@@ -173,8 +215,6 @@ class Pinning(harness.TestCase):
         alone = self.domain(vcpus=1).start()
         self.assertTrue(alone.vcpu_threads())
         alone.destroy()
-        if not os.path.exists(adm):
-            self.skipTest("kvmtuned-adm not built: the hook cannot reach the daemon")
         # With the daemon: the hook's report arrives and is handled.
         d = self.kvmtuned()
         dom = self.domain(vcpus=1).start()
