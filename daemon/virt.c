@@ -425,7 +425,8 @@ int virt_domain_event(struct virt *v, const char *name, const char *event, char 
         }
         log_info("Domain %s %s, says the libvirt hook.", strna(name), strna(event));
         if (!conn) {
-                if (asprintf(error, "not connected to libvirt%s%s", v ? " " : "", v ? v->uri : "") < 0)
+                if ((v ? asprintf(error, "no libvirt connection: %s is not reachable", v->uri)
+                       : asprintf(error, "no libvirt connection (--libvirt-uri none)")) < 0)
                         *error = NULL;
                 return -ENOTCONN;
         }
