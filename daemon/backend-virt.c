@@ -212,6 +212,7 @@ void backend_virt_init(struct backend *be, struct virt *v) {
         *be = (struct backend) {
                 .name = "libvirt",
                 .journaled = true,
+                .retuned_per_device = true,
                 .userdata = v,
                 .read = virt_read,
                 .write = virt_write,

@@ -312,7 +312,8 @@ int tunables_apply(struct tunables *t, const struct plan *p, bool full) {
         /* 3. Put back what the new plan no longer sets, newest first. */
         if (full) {
                 for (size_t i = t->n; i-- > 0;) {
-                        if (plan_find_id(p, t->entries[i]->id))
+                        const struct entry *e = t->entries[i];
+                        if (plan_find_id(p, e->id) || (e->be->retuned_per_device && e->device))
                                 continue;
                         entry_restore(t, t->entries[i]);
                         entry_remove_at(t, i);

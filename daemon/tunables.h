@@ -80,8 +80,9 @@ int tunables_init(struct tunables *t, struct backend **backends, size_t n_backen
                   const char *journal_path, const char *boot_id);
 void tunables_done(struct tunables *t);
 
-/* full: the plan replaces everything held (a profile switch); otherwise it
- * adds to it (a device that appeared, a dynamic rule). Fails only when the
+/* full: the plan replaces everything held (a profile switch), except what a
+ * backend retunes per device once the switch is done (libvirt domains);
+ * otherwise it adds to it (a device that appeared, a dynamic rule). Fails only when the
  * journal cannot be written, with the host unchanged; a write the host
  * refuses is logged and skipped. */
 int tunables_apply(struct tunables *t, const struct plan *p, bool full);

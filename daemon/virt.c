@@ -205,10 +205,19 @@ static void reconcile(struct virt *v) {
 }
 
 void virt_retune(struct virt *v) {
+        struct plan none = {};
+
         if (!v)
                 return;
-        for (size_t i = 0; i < v->n_doms; i++)
-                dispatch(v, v->doms[i], KT_DOMAIN_STARTED);
+        /* Straight from the old placement to the new one; a domain no plugin
+         * places any more gets its own pinning back. */
+        for (size_t i = 0; i < v->n_doms; i++) {
+                struct virt_domain *d = v->doms[i];
+
+                dispatch(v, d, KT_DOMAIN_STARTED);
+                if (!d->r_policy && tunables_apply_device(&v->m->host.tunables, &none, d->uuid) < 0)
+                        log_warning("Domain %s: cannot restore its own pinning.", d->name);
+        }
 }
 
 /* ---- events ---- */
