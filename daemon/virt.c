@@ -145,7 +145,9 @@ static int track(struct virt *v, virDomainPtr dom) {
                 d->seen = true;
                 if (d->id == (int) virDomainGetID(dom))
                         return 0;       /* already tuned for this run */
+                /* Restarted while we were away: the old process took its pinning along. */
                 dispatch(v, d, KT_DOMAIN_STOPPED);
+                (void) tunables_forget_device(&v->m->host.tunables, d->uuid);
         } else {
                 a = realloc(v->doms, (v->n_doms + 1) * sizeof *a);
                 if (!a)
