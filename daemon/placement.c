@@ -351,3 +351,34 @@ int placement_format_nodes(const struct topology *t, const struct placement *p, 
         }
         return (int) len;
 }
+
+int placement_describe(const struct topology *t, const struct placement *p, char *buf, size_t size) {
+        char set[4096], nodes[256];
+        size_t len;
+        int k;
+
+        k = snprintf(buf, size, "%s, vCPU", policy_to_string(p->policy));
+        if (k < 0 || (size_t) k >= size)
+                return -ENOBUFS;
+        len = (size_t) k;
+        if (p->vcpu_cpu)
+                for (unsigned v = 0; v < p->n_vcpus; v++) {
+                        k = snprintf(buf + len, size - len, " %u:%u", v, p->vcpu_cpu[v]);
+                        if (k < 0 || (size_t) k >= size - len)
+                                return -ENOBUFS;
+                        len += (size_t) k;
+                }
+        else {
+                if (cpuset_format(&p->cpus, set, sizeof set) < 0)
+                        return -ENOBUFS;
+                k = snprintf(buf + len, size - len, "s on %s", set);
+                if (k < 0 || (size_t) k >= size - len)
+                        return -ENOBUFS;
+                len += (size_t) k;
+        }
+        if (cpuset_format(&p->emulator, set, sizeof set) < 0 || placement_format_nodes(t, p, nodes, sizeof nodes) < 0)
+                return -ENOBUFS;
+        k = snprintf(buf + len, size - len, ", emulator %s, memory %s%s", set, nodes[0] ? "node " : "",
+                     nodes[0] ? nodes : "anywhere");
+        return k < 0 || (size_t) k >= size - len ? -ENOBUFS : 0;
+}

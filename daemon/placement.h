@@ -82,3 +82,6 @@ void placement_done(struct placement *p);
 
 /* The memory nodes as kernel node ids, "0,2"; "" when unrestricted. */
 int placement_format_nodes(const struct topology *t, const struct placement *p, char *buf, size_t size);
+
+/* One line for status: "dedicated, vCPU 0:1 1:3, emulator 0, memory node 0". */
+int placement_describe(const struct topology *t, const struct placement *p, char *buf, size_t size);

@@ -259,7 +259,7 @@ static void on_domain(struct kt_ctx *ctx, const struct kt_domain *dom, enum kt_d
 static void status(struct kt_ctx *ctx, struct kt_status *st) {
         struct priv *s = kt_priv(ctx);
         unsigned count[_POLICY_MAX] = {};
-        char buf[1024];
+        char buf[8192];
 
         if (!s->loaded)
                 return;
@@ -272,6 +272,8 @@ static void status(struct kt_ctx *ctx, struct kt_status *st) {
                       count[POLICY_DEDICATED], count[POLICY_SPREAD], count[POLICY_SHARED]);
         for (size_t i = 0; i < s->n_doms; i++) {
                 const struct placed *p = s->doms[i];
+                if (placement_describe(&s->topo, &p->pl, buf, sizeof buf) >= 0)
+                        kt_status_add(st, "domain", "%s: %s", p->name, buf);
                 if (p->pl.note[0])
                         kt_status_add(st, "fallback", "%s: %s", p->name, p->pl.note);
         }

@@ -98,7 +98,9 @@ class Pinning(harness.TestCase):
         self.assertNotIn("fell back", d.output())
         row = self.placed(d, dom)
         self.assertEqual((row["policy"], row["cpus"], row["note"]), ("dedicated", "1", ""))
-        self.assertRegex(self.adm(d, "status"), r"pinning\.domains:\s+1 placed: 1 dedicated")
+        status = self.adm(d, "status")
+        self.assertRegex(status, r"pinning\.domains:\s+1 placed: 1 dedicated")
+        self.assertRegex(status, r"pinning\.domain:\s+%s: dedicated, vCPU 0:1, emulator 0, memory node 0" % dom.name)
 
     def test_fallback_and_cpus_return(self):
         d = self.kvmtuned()

@@ -147,13 +147,18 @@ static void test_one_socket(void **state) {
 static void test_two_cpus(void **state) {
         struct host *h = host_new(1, 2, 1, TOPO_SIBLINGS_ADJACENT, GIB);
         struct placement *a, *b;
+        char buf[128];
 
         (void) state;
         a = place(h, POLICY_DEDICATED, 1, 64 * 1024);
         check_dedicated(h, a);
         assert_int_equal(a->vcpu_cpu[0], 1);
         assert_true(cpuset_has(&a->emulator, 0) && cpuset_count(&a->emulator) == 1);
+        assert_int_equal(placement_describe(&h->topo, a, buf, sizeof buf), 0);
+        assert_string_equal(buf, "dedicated, vCPU 0:1, emulator 0, memory node 0");
         b = place(h, POLICY_DEDICATED, 1, 64 * 1024);
+        assert_int_equal(placement_describe(&h->topo, b, buf, sizeof buf), 0);
+        assert_string_equal(buf, "shared, vCPUs on 0, emulator 0, memory anywhere");
         assert_int_equal(b->policy, POLICY_SHARED);
         assert_true(cpuset_has(&b->cpus, 0) && cpuset_count(&b->cpus) == 1);
         assert_non_null(strstr(b->note, "dedicated: 1 vCPU(s) wanted, 0 CPU(s) free"));
