@@ -13,6 +13,7 @@
 struct backend {
         const char *name;       /* as written in the journal */
         bool journaled;         /* false: release() undoes, nothing survives a crash */
+        bool retuned_per_device; /* a profile switch leaves a device's settings to its own retune */
         void *userdata;
         /* Current value, normalised for comparison. */
         int (*read)(void *userdata, const char *key, char *buf, size_t size);

@@ -13,6 +13,7 @@
 #include "recommend.h"
 #include "state.h"
 #include "udev.h"
+#include "virt.h"
 
 static int mkdir_p(const char *path, mode_t mode) {
         _cleanup_free_ char *p = strdup(path);
@@ -109,12 +110,18 @@ fail:
         return r;
 }
 
+/* KSM's committed memory: what the running domains were given. */
+static uint64_t committed_kib(void *userdata) {
+        return virt_committed_kib(userdata);
+}
+
 struct manager *manager_free(struct manager *m) {
         if (!m)
                 return NULL;
         udev_watch_free(m->udev);
         monitor_free(m->monitor);
         instances_free(&m->instances);
+        m->virt = virt_free(m->virt);
         profile_free(m->active);
         free(m->reason);
         sd_event_source_unref(m->sig_term);
@@ -147,6 +154,7 @@ static void changed(struct manager *m) {
         snprintf(msg, sizeof msg, "STATUS=%s%s", m->active ? "Profile " : "No profile active",
                  m->active ? m->active->name : "");
         (void) sd_notify(false, msg);
+        virt_retune(m->virt);
         if (m->profile_changed)
                 m->profile_changed(m, m->profile_changed_userdata);
 }
@@ -365,6 +373,13 @@ int manager_start(struct manager *m) {
                 return r;
         plugins_probe(&m->plugins, &m->host);
 
+        /* Before the journal: recovered domain pinning is put back through it. */
+        r = virt_new(m, m->opts->libvirt_uri, &m->virt);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up libvirt: %m");
+        if (m->virt)
+                monitor_set_committed(m->monitor, committed_kib, m->virt);
+
         if (asprintf(&journal, "%s/journal", m->opts->runtime_dir) < 0)
                 return log_oom();
         recovered = host_open_journal(&m->host, journal);
@@ -419,19 +434,11 @@ int manager_status(struct manager *m, struct strbuf *out) {
 }
 
 int manager_domain_event(struct manager *m, const char *domain, const char *event, char **error) {
-        (void) m;
-        (void) domain;
-        (void) event;
-        if (asprintf(error, "no libvirt connection in this daemon") < 0)
-                *error = NULL;
-        return -EOPNOTSUPP;
+        return virt_domain_event(m->virt, domain, event, error);
 }
 
 int manager_domains(struct manager *m, struct domain_info **ret, size_t *n) {
-        (void) m;
-        *ret = NULL;
-        *n = 0;
-        return 0;
+        return virt_domains(m->virt, ret, n);
 }
 
 void domain_info_free_many(struct domain_info *d, size_t n) {

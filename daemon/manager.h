@@ -31,6 +31,7 @@ struct manager {
 
         struct monitor *monitor;        /* load samples for the dynamic rules */
         struct udev_watch *udev;        /* device hotplug; NULL when unavailable */
+        struct virt *virt;              /* NULL: --libvirt-uri none */
 
         /* Told after every change of the active profile. */
         void (*profile_changed)(struct manager *m, void *userdata);
