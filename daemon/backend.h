@@ -13,6 +13,7 @@
 struct backend {
         const char *name;       /* as written in the journal */
         bool journaled;         /* false: release() undoes, nothing survives a crash */
+        bool retuned_per_device; /* a profile switch leaves a device's settings to its own retune */
         void *userdata;
         /* Current value, normalised for comparison. */
         int (*read)(void *userdata, const char *key, char *buf, size_t size);
@@ -21,11 +22,17 @@ struct backend {
         void (*release)(void *userdata, const char *key);
         /* Whether two values mean the same; NULL: value_equal(). */
         bool (*equal)(const char *a, const char *b);
+        /* Whether a plugin may name this key; NULL: a host path under
+         * /sys, /proc/sys or /dev (host_path_allowed()). */
+        bool (*key_valid)(const char *key);
 };
 
 struct hostfs;
 
 void backend_file_init(struct backend *be, const struct hostfs *h);
+
+void backend_ethtool_init(struct backend *be, const struct hostfs *h);
+bool ethtool_key_valid(const char *key);
 
 struct holds;
 int backend_hold_init(struct backend *be, const struct hostfs *h);

@@ -312,7 +312,8 @@ int tunables_apply(struct tunables *t, const struct plan *p, bool full) {
         /* 3. Put back what the new plan no longer sets, newest first. */
         if (full) {
                 for (size_t i = t->n; i-- > 0;) {
-                        if (plan_find_id(p, t->entries[i]->id))
+                        const struct entry *e = t->entries[i];
+                        if (plan_find_id(p, e->id) || (e->be->retuned_per_device && e->device))
                                 continue;
                         entry_restore(t, t->entries[i]);
                         entry_remove_at(t, i);
@@ -338,8 +339,10 @@ int tunables_apply(struct tunables *t, const struct plan *p, bool full) {
                         } else
                                 t->writes++;
                 }
+                /* A dynamic rule's live change keeps the device its setting
+                 * was first made for, so a removal still forgets it. */
                 if (set_str(&e->value, it->value) < 0 || set_str(&e->accept, it->accept) < 0 ||
-                    set_str(&e->owner, it->owner) < 0 || set_str(&e->device, it->device) < 0) {
+                    set_str(&e->owner, it->owner) < 0 || (it->device && set_str(&e->device, it->device) < 0)) {
                         r = -ENOMEM;
                         goto out;
                 }
@@ -364,6 +367,27 @@ int tunables_rollback(struct tunables *t) {
                 entry_remove_at(t, i);
         }
         t->n = 0;
+        return journal_sync(t);
+}
+
+int tunables_apply_device(struct tunables *t, const struct plan *p, const char *device) {
+        bool removed = false;
+        int r;
+
+        r = tunables_apply(t, p, false);
+        if (r < 0)
+                return r;
+        for (size_t i = t->n; i-- > 0;) {
+                struct entry *e = t->entries[i];
+                if (!e->device || !streq(e->device, device) || plan_find_id(p, e->id))
+                        continue;
+                entry_restore(t, e);
+                entry_remove_at(t, i);
+                removed = true;
+        }
+        if (!removed)
+                return 0;
+        entries_compact(t);
         return journal_sync(t);
 }
 

@@ -80,14 +80,19 @@ int tunables_init(struct tunables *t, struct backend **backends, size_t n_backen
                   const char *journal_path, const char *boot_id);
 void tunables_done(struct tunables *t);
 
-/* full: the plan replaces everything held (a profile switch); otherwise it
- * adds to it (a device that appeared, a dynamic rule). Fails only when the
+/* full: the plan replaces everything held (a profile switch), except what a
+ * backend retunes per device once the switch is done (libvirt domains);
+ * otherwise it adds to it (a device that appeared, a dynamic rule). Fails only when the
  * journal cannot be written, with the host unchanged; a write the host
  * refuses is logged and skipped. */
 int tunables_apply(struct tunables *t, const struct plan *p, bool full);
 
 /* Put everything back, newest first, and empty the journal. */
 int tunables_rollback(struct tunables *t);
+
+/* Move one device (a libvirt domain) to plan: apply it, then put back what
+ * the device held and plan no longer sets. */
+int tunables_apply_device(struct tunables *t, const struct plan *p, const char *device);
 
 /* Stop tracking what belongs to a device that went away: nothing to write. */
 int tunables_forget_device(struct tunables *t, const char *device);

@@ -169,6 +169,10 @@ int kt_set(struct kt_ctx *ctx, const char *path, const char *value);
  * accept, either "MIN-MAX" (integers) or "a|b|c" (words). */
 int kt_set_dynamic(struct kt_ctx *ctx, const char *path, const char *value, const char *accept);
 
+/* Ask for a NIC offload (gro, gso, tso, lro) to be on or off while the
+ * profile is active; journaled like a file. */
+int kt_set_offload(struct kt_ctx *ctx, const char *ifname, const char *feature, bool on);
+
 /* Keep path open with a 32-bit value written to it while the profile is
  * active (/dev/cpu_dma_latency); closing it is what restores. */
 int kt_hold(struct kt_ctx *ctx, const char *path, int32_t value);
@@ -197,6 +201,31 @@ const char *kt_instance_name(struct kt_ctx *ctx);
 
 /* CPUs currently online, ascending; returns how many (at most max). */
 unsigned kt_online_cpus(struct kt_ctx *ctx, unsigned *cpus, unsigned max);
+
+/* ---- libvirt domains (on_domain() only) ---- */
+
+/* A domain's placement: per vCPU a CPU list, the emulator's CPUs, and the
+ * memory nodes ("0,2"); NULL for what stays as the domain has it. */
+struct kt_pinning {
+        unsigned n_vcpus;
+        const char *const *vcpu_cpus;
+        const char *emulator_cpus;
+        const char *memory_nodes;
+};
+
+/* Move a running domain to pin, through the journal: its own pinning is
+ * recorded before the first change, and whatever an earlier kt_pin_domain()
+ * set that pin leaves NULL goes back to it. */
+int kt_pin_domain(struct kt_ctx *ctx, const struct kt_domain *dom, const struct kt_pinning *pin);
+
+/* Give a running domain its own pinning back. */
+int kt_unpin_domain(struct kt_ctx *ctx, const struct kt_domain *dom);
+
+/* Say how a domain was placed, for `kvmtuned-adm domains`: the policy it
+ * got, its vCPUs' CPUs, memory nodes ("" when unrestricted), and why when
+ * it is not the policy asked for. */
+void kt_domain_report(struct kt_ctx *ctx, const struct kt_domain *dom, const char *policy, const char *cpus,
+                      const char *nodes, const char *note);
 
 /* ---- section access; values were validated against the option table ---- */
 

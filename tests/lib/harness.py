@@ -39,8 +39,9 @@ class Daemon:
     SIGTERM and waits; kill() sends SIGKILL."""
 
     def __init__(self, workdir, root=None, profile=None, profile_dirs=None, extra=(), env=None,
-                 config=None, host=None):
+                 config=None, host=None, libvirt_uri="none"):
         self.workdir = workdir
+        self.libvirt_uri = libvirt_uri
         self.host = host            # a FakeHost to settle after every reply
         if host is not None and root is None:
             root = host.root
@@ -64,7 +65,7 @@ class Daemon:
 
     def argv(self):
         a = self.argv_prefix + [DAEMON, "--runtime-dir", self.runtime, "--state-dir", self.state, "--plugin-dir", PLUGINS,
-             "--libvirt-uri", "none", "--no-bus", "--config", self.config]
+             "--libvirt-uri", self.libvirt_uri, "--no-bus", "--config", self.config]
         if self.root is not None:
             a += ["--root", self.root]
         for d in self.profile_dirs:
@@ -80,6 +81,7 @@ class Daemon:
             os.unlink(self.notify_path)
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(self.notify_path)
+        self.messages = []                      # this run's only
         os.chmod(self.notify_path, 0o777)       # a daemon run as another user must reach it
         env = dict(os.environ if self.env is None else self.env)
         env["NOTIFY_SOCKET"] = self.notify_path
@@ -110,7 +112,8 @@ class Daemon:
             self.host.settle()
 
     def drain(self, timeout=0.5):
-        """Every notify message so far, including those sent while exiting."""
+        """Every notify message of this run so far, including those sent while
+        exiting."""
         self.notify.settimeout(timeout)
         try:
             while True:

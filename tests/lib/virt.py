@@ -122,3 +122,45 @@ class Domain:
                 idx = int(line[5:line.index(":")])
                 threads[idx] = int(line.split("thread_id=")[1].split()[0])
         return threads
+
+
+    def pid(self):
+        """The QEMU process id, from libvirt's pid file."""
+        with open("/run/libvirt/qemu/%s.pid" % self.name) as f:
+            return int(f.read().strip())
+
+    def affinities(self):
+        """{thread name: [CPU list text, ...]} for every QEMU thread, from
+        /proc/<pid>/task/*/status: vCPU threads are named 'CPU n/TCG'."""
+        pid = self.pid()
+        out = {}
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                    name = f.read().strip()
+                with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                    status = f.read()
+            except FileNotFoundError:
+                continue    # a thread that just ended
+            for line in status.splitlines():
+                if line.startswith("Cpus_allowed_list:"):
+                    out.setdefault(name, []).append(line.split(":", 1)[1].strip())
+        return out
+
+    def set_policy(self, policy):
+        """Change the kvmtuned metadata of the running domain (live)."""
+        virsh("metadata", self.name, "--uri", NS, "--key", "kvmtuned", "--live",
+              "--set", '<tuning policy="%s"/>' % policy)
+
+
+def restart_libvirtd(timeout=30):
+    """Stop libvirtd and start it again; running domains keep running."""
+    p = subprocess.run(["pgrep", "-x", "libvirtd"], capture_output=True, text=True)
+    for pid in p.stdout.split():
+        os.kill(int(pid), 15)
+    deadline = time.monotonic() + timeout
+    while subprocess.run(["pgrep", "-x", "libvirtd"], capture_output=True).returncode == 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError("libvirtd did not stop within %d s" % timeout)
+        time.sleep(0.1)
+    ensure_libvirtd(timeout)

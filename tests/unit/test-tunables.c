@@ -279,6 +279,50 @@ static void test_forget_device(void **state) {
         host_done(&h);
 }
 
+/* Settings a backend retunes per device (libvirt domains) outlive a profile
+ * switch; moving the device itself puts back what it no longer sets. */
+static void test_per_device(void **state) {
+        struct host h;
+        struct backend dom;
+        struct plan a = {}, none = {}, c = {};
+
+        (void) state;
+        reset_host();
+        assert_int_equal(host_init(&h, root), 0);
+        dom = h.file;
+        dom.name = "dom";
+        dom.retuned_per_device = true;
+        assert_int_equal(host_add_backend(&h, &dom), 0);
+        assert_int_equal(host_open_journal(&h, journal), 0);
+
+        assert_int_equal(plan_add(&a, &dom, "/proc/sys/vm/swappiness", "10", NULL, "pinning", "vm1"), 0);
+        add(&a, &h, "/proc/sys/vm/dirty_ratio", "40");
+        assert_int_equal(tunables_apply(&h.tunables, &a, true), 0);
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "10");
+
+        /* A switch to a plan without either: the profile's setting goes back,
+         * the device's stays for its own retune. */
+        assert_int_equal(tunables_apply(&h.tunables, &none, true), 0);
+        assert_string_equal(get("/proc/sys/vm/dirty_ratio"), "20");
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "10");
+        assert_int_equal(h.tunables.n, 1);
+
+        /* The device moves to other settings: the one it left goes back. */
+        assert_int_equal(plan_add(&c, &dom, "/proc/sys/vm/dirty_background_ratio", "3", NULL, "pinning", "vm1"), 0);
+        assert_int_equal(tunables_apply_device(&h.tunables, &c, "vm1"), 0);
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "60");
+        assert_string_equal(get("/proc/sys/vm/dirty_background_ratio"), "3");
+        assert_int_equal(h.tunables.n, 1);
+
+        /* Nothing for it: everything back. */
+        assert_int_equal(tunables_apply_device(&h.tunables, &none, "vm1"), 0);
+        assert_string_equal(get("/proc/sys/vm/dirty_background_ratio"), "10");
+        assert_int_equal(h.tunables.n, 0);
+        plan_done(&a);
+        plan_done(&c);
+        host_done(&h);
+}
+
 static void test_hold(void **state) {
         struct host h;
         struct plan a = {}, b = {};
@@ -321,6 +365,7 @@ int main(void) {
                 cmocka_unit_test(test_verify_and_diff),
                 cmocka_unit_test(test_forget_device),
                 cmocka_unit_test(test_hold),
+                cmocka_unit_test(test_per_device),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
