@@ -31,6 +31,13 @@ class AdmTestCase(harness.TestCase):
         self.d = self.daemon(profile="virtual-host", profile_dirs=[self.pdir, harness.PROFILES])
         self.d.start()
 
+    def tearDown(self):
+        # A clean exit (in sanitizer builds: no leak) after whatever the
+        # test asked of the daemon.
+        if self.d.proc and self.d.proc.poll() is None:
+            self.assertEqual(self.d.stop(), 0, self.d.output())
+        super().tearDown()
+
     def assert_applied(self, profile):
         for path, value in EXPECTED[profile].items():
             self.assertEqual(self.host.value(path), value, "%s under %s" % (path, profile))
