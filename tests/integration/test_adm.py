@@ -80,7 +80,8 @@ class Verbs(AdmTestCase):
         for name in ("latency", "density", "virtual-guest", "virtual-host"):
             self.assertEqual(adm.ok(self, self.d, "profile", name), "")
             self.assert_applied(name)
-            self.assertEqual(self.active(), name)
+            self.assertEqual(adm.data(self, self.d, "active"),
+                             {"profile": name, "reason": "requested through the control API"})
             with open(os.path.join(self.d.state, "active_profile")) as f:
                 self.assertEqual(f.read().strip(), name)
         adm.ok(self, self.d, "verify")
