@@ -35,6 +35,7 @@
 
 static struct options opts;
 static char base[64];
+static unsigned changes_seen;   /* PropertiesChanged signals the client got */
 static struct manager *manager;
 static sd_bus *server, *client;
 
@@ -127,6 +128,14 @@ static void pump(const bool *done) {
         abort();        /* every call gets a reply */
 }
 
+static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        (void) m;
+        (void) userdata;
+        (void) ret_error;
+        changes_seen++;
+        return 0;
+}
+
 static void start_buses(void) {
         sd_id128_t id;
         int fds[2], r;
@@ -148,6 +157,9 @@ static void start_buses(void) {
                 r = sd_bus_new(&client);
         if (r >= 0)
                 r = sd_bus_set_fd(client, fds[1], fds[1]);
+        if (r >= 0)
+                r = sd_bus_match_signal(client, NULL, NULL, KT_BUS_PATH, "org.freedesktop.DBus.Properties",
+                                        "PropertiesChanged", on_properties_changed, NULL);
         if (r >= 0)
                 r = sd_bus_start(client);
         if (r < 0)
@@ -210,6 +222,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const char *fields[MAX_FIELDS] = {};
         _cleanup_free_ char *text = NULL, *before = NULL;
         struct call call = {};
+        unsigned seen;
         size_t n = 0;
         int r;
 
@@ -237,6 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         before = strdup(manager_active_name(manager));
         if (!before)
                 return 0;
+        seen = changes_seen;
         r = sd_bus_call_async(client, NULL, msg, on_reply, &call, 0);
         if (r < 0)
                 die("sd_bus_call_async", r);
@@ -249,6 +263,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (strcmp(before, manager_active_name(manager)) != 0)
                         abort();        /* a refused call changed the profile */
         }
+        /* A switch, off, or reload of an active profile is announced to
+         * the peer before the reply. */
+        if (!call.error && (data[0] & 3) == 0 && changes_seen == seen &&
+            (streq(fields[0], "SwitchProfile") || streq(fields[0], "Off") ||
+             (streq(fields[0], "Reload") && !streq(before, "(none)"))))
+                abort();
         free(call.error_message);
         return 0;
 }
