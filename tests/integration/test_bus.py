@@ -59,6 +59,19 @@ class Bus(harness.TestCase):
         names = [n["name"] for n in json.loads(p.stdout)]
         self.assertIn("org.kvmtuned.Daemon1", names)
 
+    def test_bus_going_away(self):
+        # dbus-daemon stops: the daemon keeps its profile and the socket.
+        self.bus.stop()
+        deadline = time.monotonic() + 20
+        while "Lost the system bus, serving the private socket only." not in self.d.output():
+            self.assertLess(time.monotonic(), deadline, self.d.output())
+            time.sleep(0.05)
+        self.assertIsNone(self.d.proc.poll())
+        adm.ok(self, self.d, "profile", "latency")
+        self.assertEqual(self.host.value("proc/sys/vm/dirty_ratio"), "10")
+        self.assertEqual(self.d.stop(), 0)
+        self.assertEqual(FakeHost.changes(self.original, self.host.snapshot()), {})
+
     def test_introspection(self):
         p = subprocess.run(["busctl", "--system", "introspect", "--no-pager", "--no-legend", *OBJ],
                            stdout=subprocess.PIPE, universal_newlines=True, env=self.bus.env(), check=True)
