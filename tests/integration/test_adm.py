@@ -261,6 +261,17 @@ class Refusals(AdmTestCase):
         adm.refused(self, self.d, "profile", "fifo", expect="not a regular file")
         self.untouched()
 
+    def test_help_and_version(self):
+        p = subprocess.run([harness.ADM, "--help"], stdout=subprocess.PIPE, universal_newlines=True)
+        self.assertEqual(p.returncode, 0)
+        for verb in ("list", "active", "profile", "off", "verify", "recommend", "info", "diff", "status",
+                     "domains", "reload", "domain-event"):
+            self.assertRegex(p.stdout, r"\n  %s " % verb)
+        p = subprocess.run([harness.ADM, "--version"], stdout=subprocess.PIPE, universal_newlines=True)
+        self.assertEqual(p.returncode, 0)
+        self.assertRegex(p.stdout, r"^kvmtuned-adm \d+\.\d+\.\d+\n$")
+        self.untouched()
+
     def test_usage_errors(self):
         for args, expect in ((["bogus"], "unknown verb 'bogus'"),
                              (["profile"], "profile takes NAME, got 0 argument(s)"),
