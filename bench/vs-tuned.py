@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""kvmtuned and TuneD side by side on this host, one after the other, each
+with its own virtual-host profile: start -> values applied, memory, profile
+switch end to end, idle CPU with dynamic tuning on. Prints a markdown
+fragment on stdout, progress on stderr. Needs root: it changes this host's
+kernel values, and puts every one of them back (also on failure and on
+Ctrl-C)."""
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.join(HERE, "lib"), os.path.join(HERE, "..", "tests", "lib")]
+
+import daemons  # noqa: E402
+import hostvalues  # noqa: E402
+import procstat  # noqa: E402
+from harness import real_host_lock  # noqa: E402
+
+HOME, OTHER = "virtual-host", "virtual-guest"
+POLL = 0.0002
+
+
+def progress(*a):
+    print("vs-tuned:", *a, file=sys.stderr, flush=True)
+
+
+def wait_values(targets, done=lambda: True, check=None, timeout=60):
+    """Seconds since t0 until every target value is on the host and done()
+    holds; t0 is taken by the caller just before it spawned the process."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if hostvalues.reached(targets) and done():
+            return time.monotonic()
+        if check:
+            check()
+        time.sleep(POLL)
+    raise RuntimeError("values not reached within %d s: %s" %
+                       (timeout, {p: (hostvalues.read_value(p), v) for p, v in targets.items()}))
+
+
+class Bench:
+    def __init__(self, d, before, paths, args):
+        self.d = d
+        self.before = before
+        self.paths = paths
+        self.args = args
+        self.out = {}
+
+    def restore(self):
+        failed = hostvalues.restore(self.before)
+        for p, e in failed:
+            progress("cannot put back %s: %s" % (p, e))
+
+    def calibrate(self):
+        """What the profile changes on this host: start, wait until the
+        daemon says it applied the profile, and see."""
+        self.restore()
+        self.d.start(HOME)
+        self.d.wait_ready()
+        self.targets = hostvalues.changed(self.before, self.paths)
+        self.d.stop()
+        self.restore()
+        if not self.targets:
+            raise RuntimeError("%s: profile %s changes nothing on this host" % (self.d.name, HOME))
+        progress("%s %s sets %d value(s): %s" % (self.d.name, HOME, len(self.targets),
+                                                 ", ".join(sorted(self.targets))))
+
+    def starts(self):
+        """Start -> every value of the profile on the host; the last run
+        stays up."""
+        times, ready = [], []
+        for i in range(self.args.starts):
+            self.restore()
+            t0 = time.monotonic()
+            self.d.start(HOME)
+            t = wait_values(self.targets, check=self.d.check_alive) - t0
+            times.append(t)
+            if isinstance(self.d, daemons.Kvmtuned):
+                self.d.wait_ready()
+                ready.append(self.d.ready_at - t0)
+            if i < self.args.starts - 1:
+                self.d.stop()
+        self.out["start"] = times
+        if ready:
+            self.out["ready"] = ready
+        progress("%s start: median %.1f ms" % (self.d.name, statistics.median(times) * 1000))
+
+    def memory(self, key):
+        self.out[key] = procstat.memory_kib(self.d.proc.pid)
+
+    def switches(self):
+        """Client process start -> client returned and every value of the
+        new profile on the host, alternating between two profiles."""
+        if isinstance(self.d, daemons.Kvmtuned) and not self.d.have_client():
+            progress("kvmtuned-adm not built: no switch timing for kvmtuned")
+            return
+        home = hostvalues.snapshot(self.paths)
+        self.d.switch(OTHER)
+        other = hostvalues.snapshot(self.paths)
+        to = {OTHER: {p: v for p, v in other.items() if home.get(p) != v}}
+        to[HOME] = {p: home[p] for p in to[OTHER] if p in home}
+        if not to[OTHER]:
+            raise RuntimeError("%s: switching %s -> %s changes nothing" % (self.d.name, HOME, OTHER))
+        times = []
+        for i in range(self.args.switches):
+            name = HOME if i % 2 == 0 else OTHER
+            t0 = time.monotonic()
+            c = subprocess.Popen(self.d.switch_argv(name), env=self.d.env, stdout=subprocess.DEVNULL)
+            t = wait_values(to[name], done=lambda: c.poll() is not None) - t0
+            if c.returncode != 0:
+                raise RuntimeError("%s exited %d" % (" ".join(self.d.switch_argv(name)), c.returncode))
+            times.append(t)
+        if self.args.switches % 2 == 1:
+            self.d.switch(HOME)
+        self.out["switch"] = times
+        progress("%s switch: median %.1f ms" % (self.d.name, statistics.median(times) * 1000))
+
+    def idle(self):
+        pid = self.d.proc.pid
+        a = procstat.cpu(pid)
+        t0 = time.monotonic()
+        time.sleep(self.args.idle)
+        b = procstat.cpu(pid)
+        span = time.monotonic() - t0
+        self.d.check_alive()
+        self.out["idle"] = (span, b[0] - a[0], b[1] - a[1], b[2] - a[2])
+        progress("%s idle: %.3f s CPU in %.0f s" % (self.d.name, b[1] - a[1], span))
+
+    def run(self):
+        self.calibrate()
+        self.starts()
+        time.sleep(self.args.settle)
+        self.memory("mem_start")
+        self.switches()
+        self.idle()
+        self.memory("mem_idle")
+        self.d.stop()
+        self.restore()
+        return self.out
+
+
+def ms(s):
+    return "%.1f ms" % (s * 1000) if s < 10 else "%.2f s" % s
+
+
+def mib(kib):
+    return "%.1f MiB" % (kib / 1024)
+
+
+def row(name, k, t, fmt, target=None, minimum=None):
+    """A table row; ratio = TuneD / kvmtuned."""
+    if k is None or t is None:
+        return "| %s | %s | %s | — | %s |" % (name, fmt(k) if k is not None else "not measured",
+                                              fmt(t) if t is not None else "not measured", target or "")
+    ratio = t / k if k > 0 else float("inf")
+    met = ""
+    if minimum is not None:
+        met = " ✅" if ratio >= minimum else " ❌ missed"
+    return "| %s | %s | %s | %.1f× | %s%s |" % (name, fmt(k), fmt(t), ratio, target or "", met)
+
+
+def med(out, key):
+    return statistics.median(out[key]) if key in out else None
+
+
+def table(k, t, args):
+    idle = args.idle
+    lines = [
+        "| | kvmtuned | TuneD | TuneD ÷ kvmtuned | target |",
+        "|---|---|---|---|---|",
+        row("start → profile values on the host (median of %d)" % args.starts,
+            med(k, "start"), med(t, "start"), ms, "≥ 10×", 10),
+        row("profile switch, client start → values applied (median of %d)" % args.switches,
+            med(k, "switch"), med(t, "switch"), ms, "≥ 50×", 50),
+        row("daemon RSS (VmRSS) %d s after start" % args.settle,
+            k["mem_start"][0], t["mem_start"][0], mib, "≥ 4× (¼ the RSS)", 4),
+        row("daemon PSS %d s after start" % args.settle, k["mem_start"][1], t["mem_start"][1], mib),
+        row("daemon RSS after the switches and %d s idle" % idle, k["mem_idle"][0], t["mem_idle"][0], mib),
+        row("idle CPU over %d s, dynamic tuning on (utime+stime)" % idle,
+            k["idle"][1], t["idle"][1], lambda s: "%.2f s" % s),
+        row("idle CPU over %d s (schedstat run time)" % idle, k["idle"][2], t["idle"][2], ms),
+        row("idle context switches over %d s (all threads)" % idle, k["idle"][3], t["idle"][3], lambda n: "%d" % n),
+    ]
+    if "ready" in k:
+        lines.append("")
+        lines.append("kvmtuned sends `READY=1` %s after it is started (median), after its profile is on the host."
+                     % ms(statistics.median(k["ready"])))
+    return "\n".join(lines)
+
+
+def raw(name, out):
+    parts = []
+    for key in ("start", "switch"):
+        if key in out:
+            parts.append("%s: %s" % (key, ", ".join("%.1f" % (x * 1000) for x in out[key])))
+    return "- %s (ms) — %s" % (name, "; ".join(parts))
+
+
+def interrupted(signum, frame):
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", required=True, help="meson build directory with kvmtuned")
+    ap.add_argument("--source", default=os.path.join(HERE, ".."))
+    ap.add_argument("--starts", type=int, default=10)
+    ap.add_argument("--switches", type=int, default=10)
+    ap.add_argument("--idle", type=int, default=60, help="seconds of idle CPU measurement")
+    ap.add_argument("--settle", type=int, default=3)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("vs-tuned: needs root (it tunes this host and puts it back)")
+    if not shutil.which("tuned") or not shutil.which("tuned-adm"):
+        sys.exit("vs-tuned: TuneD is not installed (apt-get install tuned)")
+
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, interrupted)
+    lock = real_host_lock()
+    work = tempfile.mkdtemp(prefix="kvmtuned-bench-")
+    paths = hostvalues.candidates()
+    before = hostvalues.stable_snapshot(paths)
+    paths = sorted(before)
+    etc = hostvalues.Directory(hostvalues.ETC_TUNED)
+    bus = None
+    running = []
+    try:
+        bus = daemons.Bus(work)
+        progress("system bus: %s%s" % (bus.address, " (private)" if bus.private else ""))
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=bus.address)
+        results = {}
+        for d in (daemons.Kvmtuned(os.path.join(work, "kvmtuned"), env, os.path.abspath(args.build),
+                                   os.path.abspath(args.source)),
+                  daemons.Tuned(os.path.join(work, "tuned"), env)):
+            running.append(d)
+            results[d.name] = Bench(d, before, paths, args).run()
+    finally:
+        for d in running:
+            try:
+                d.stop()
+            except Exception as e:      # never leave the host tuned because one stop failed
+                progress("stopping %s: %s" % (d.name, e))
+        for p, e in hostvalues.restore(before):
+            progress("cannot put back %s: %s" % (p, e))
+        etc.restore()
+        if bus:
+            bus.stop()
+        left = hostvalues.changed(before, paths)
+        if left:
+            progress("still different after restoring: %s" % left)
+        shutil.rmtree(work, ignore_errors=True)
+        lock.close()
+
+    k, t = results["kvmtuned"], results["TuneD"]
+    print(table(k, t, args))
+    print()
+    print("Every run, in ms:")
+    print()
+    print(raw("kvmtuned", k))
+    print(raw("TuneD", t))
+
+
+if __name__ == "__main__":
+    main()
