@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <systemd/sd-daemon.h>
 
+#include "control.h"
 #include "log.h"
 #include "manager.h"
 #include "options.h"
@@ -12,6 +13,7 @@
 static int run(int argc, char *argv[]) {
         struct options opts = {};
         struct manager *m = NULL;
+        struct control *c = NULL;
         int r;
 
         r = options_parse(&opts, argc, argv);
@@ -27,12 +29,18 @@ static int run(int argc, char *argv[]) {
         r = manager_start(m);
         if (r < 0)
                 goto out;
+        r = control_new(m, &c);
+        if (r < 0) {
+                manager_shutdown(m);    /* nobody could turn it off: put it back */
+                goto out;
+        }
 
         (void) sd_notify(false, "READY=1");
         r = sd_event_loop(m->event);
         if (r < 0)
                 log_error_errno(r, "Event loop failed: %m");
 out:
+        control_free(c);
         manager_free(m);
         options_done(&opts);
         return r;

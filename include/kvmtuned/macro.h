@@ -67,6 +67,10 @@ static inline const char *strna(const char *s) {
         return s ?: "n/a";
 }
 
+static inline const char *strempty(const char *s) {
+        return s ?: "";
+}
+
 /* Return the rest of s after prefix, or NULL when s does not start with it. */
 static inline const char *startswith(const char *s, const char *prefix) {
         size_t l = strlen(prefix);

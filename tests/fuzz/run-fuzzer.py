@@ -36,6 +36,7 @@ def main():
     work = tempfile.mkdtemp(prefix="kvmtuned-fuzz-")
     FakeHost(os.path.join(work, "root"))
     env = dict(os.environ, KT_PLUGIN_DIR=os.path.join(build, "plugins"), KT_FUZZ_ROOT=os.path.join(work, "root"))
+    env.setdefault("KT_PROFILE_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "profiles"))
     if a.regression:
         argv = [a.binary] + a.seeds
     else:

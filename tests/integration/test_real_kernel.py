@@ -103,6 +103,26 @@ class RealKernel(harness.TestCase):
         self.assertEqual(d.stop(), 0)
         self.assertEqual(self.now(), self.preset)
 
+    def test_with_only_the_units_capabilities(self):
+        # kvmtuned.service bounds the daemon to a few capabilities: the job
+        # on this kernel must still be done with just those.
+        with open(os.path.join(harness.SOURCE, "systemd", "kvmtuned.service.in")) as f:
+            caps = [line.split("=", 1)[1].split() for line in f if line.startswith("CapabilityBoundingSet=")]
+        self.assertEqual(len(caps), 1)
+        bounding = ",".join(["-all"] + ["+" + c[len("CAP_"):].lower() for c in caps[0]])
+        d = harness.Daemon(self.tmp, root=None, profile="virtual-guest")
+        d.argv_prefix = ["setpriv", "--no-new-privs", "--inh-caps=-all", "--bounding-set=" + bounding]
+        self.daemons.append(d)
+        d.start()
+        with open("/proc/%d/status" % d.proc.pid) as f:
+            eff = [int(line.split()[1], 16) for line in f if line.startswith("CapEff:")][0]
+        numbers = {"CAP_NET_ADMIN": 12, "CAP_SYS_NICE": 23}     # linux/capability.h
+        self.assertEqual(eff, sum(1 << numbers[c] for c in caps[0]))
+        self.check_applied()
+        self.assertNotIn("Failed to set", d.output())
+        self.assertEqual(d.stop(), 0)
+        self.assertEqual(self.now(), self.preset)
+
     def test_kernel_rejects_a_value(self):
         # The kernel refuses swappiness=201 with EINVAL: logged, skipped,
         # the rest applied, nothing left changed.
