@@ -26,7 +26,7 @@ import procstat  # noqa: E402
 from harness import real_host_lock  # noqa: E402
 
 HOME, OTHER = "virtual-host", "virtual-guest"
-POLL = 0.0002
+POLL = 0.0005
 
 
 def progress(*a):
@@ -74,25 +74,17 @@ class Bench:
         progress("%s %s sets %d value(s): %s" % (self.d.name, HOME, len(self.targets),
                                                  ", ".join(sorted(self.targets))))
 
-    def starts(self):
-        """Start -> every value of the profile on the host; the last run
-        stays up."""
-        times, ready = [], []
-        for i in range(self.args.starts):
-            self.restore()
-            t0 = time.monotonic()
-            self.d.start(HOME)
-            t = wait_values(self.targets, check=self.d.check_alive) - t0
-            times.append(t)
-            if isinstance(self.d, daemons.Kvmtuned):
-                self.d.wait_ready()
-                ready.append(self.d.ready_at - t0)
-            if i < self.args.starts - 1:
-                self.d.stop()
-        self.out["start"] = times
-        if ready:
-            self.out["ready"] = ready
-        progress("%s start: median %.1f ms" % (self.d.name, statistics.median(times) * 1000))
+    def start_once(self):
+        """Start -> every value of the profile on the host, then stop."""
+        self.restore()
+        t0 = time.monotonic()
+        self.d.start(HOME)
+        t = wait_values(self.targets, check=self.d.check_alive) - t0
+        self.out.setdefault("start", []).append(t)
+        if isinstance(self.d, daemons.Kvmtuned):
+            self.d.wait_ready()
+            self.out.setdefault("ready", []).append(self.d.ready_at - t0)
+        self.d.stop()
 
     def memory(self, key):
         self.out[key] = procstat.memory_kib(self.d.proc.pid)
@@ -115,14 +107,26 @@ class Bench:
             name = HOME if i % 2 == 0 else OTHER
             t0 = time.monotonic()
             c = subprocess.Popen(self.d.switch_argv(name), env=self.d.env, stdout=subprocess.DEVNULL)
-            t = wait_values(to[name], done=lambda: c.poll() is not None) - t0
-            if c.returncode != 0:
-                raise RuntimeError("%s exited %d" % (" ".join(self.d.switch_argv(name)), c.returncode))
-            times.append(t)
+            # Block (no polling beside the client) until it returns: both
+            # clients return once the switch is done.
+            try:
+                rc = c.wait(self.args.client_timeout)
+            except subprocess.TimeoutExpired:
+                c.kill()
+                c.wait()
+                self.out["hung"] = self.out.get("hung", 0) + 1
+                progress("%s: %s did not return within %d s" % (self.d.name, " ".join(self.d.switch_argv(name)),
+                                                               self.args.client_timeout))
+                wait_values(to[name])
+                continue
+            if rc != 0:
+                raise RuntimeError("%s exited %d" % (" ".join(self.d.switch_argv(name)), rc))
+            times.append(wait_values(to[name]) - t0)
         if self.args.switches % 2 == 1:
             self.d.switch(HOME)
-        self.out["switch"] = times
-        progress("%s switch: median %.1f ms" % (self.d.name, statistics.median(times) * 1000))
+        if times:
+            self.out["switch"] = times
+            progress("%s switch: median %.1f ms" % (self.d.name, statistics.median(times) * 1000))
 
     def idle(self):
         pid = self.d.proc.pid
@@ -136,8 +140,10 @@ class Bench:
         progress("%s idle: %.3f s CPU in %.0f s" % (self.d.name, b[1] - a[1], span))
 
     def run(self):
-        self.calibrate()
-        self.starts()
+        """Everything but the start times, on one daemon process."""
+        self.restore()
+        self.d.start(HOME)
+        self.d.wait_ready()
         time.sleep(self.args.settle)
         self.memory("mem_start")
         self.switches()
@@ -145,6 +151,7 @@ class Bench:
         self.memory("mem_idle")
         self.d.stop()
         self.restore()
+        progress("%s start: median %.1f ms" % (self.d.name, statistics.median(self.out["start"]) * 1000))
         return self.out
 
 
@@ -190,6 +197,11 @@ def table(k, t, args):
         row("idle CPU over %d s (schedstat run time)" % idle, k["idle"][2], t["idle"][2], ms),
         row("idle context switches over %d s (all threads)" % idle, k["idle"][3], t["idle"][3], lambda n: "%d" % n),
     ]
+    for name, out in (("kvmtuned", k), ("TuneD", t)):
+        if out.get("hung"):
+            lines.append("")
+            lines.append("%s: %d of %d switch clients did not return within %d s and are left out of the median."
+                         % (name, out["hung"], args.switches, args.client_timeout))
     if "ready" in k:
         lines.append("")
         lines.append("kvmtuned sends `READY=1` %s after it is started (median), after its profile is on the host."
@@ -217,6 +229,8 @@ def main():
     ap.add_argument("--switches", type=int, default=10)
     ap.add_argument("--idle", type=int, default=60, help="seconds of idle CPU measurement")
     ap.add_argument("--settle", type=int, default=3)
+    ap.add_argument("--client-timeout", type=int, default=20,
+                    help="seconds a switch client may take before it counts as hung")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("vs-tuned: needs root (it tunes this host and puts it back)")
@@ -237,16 +251,23 @@ def main():
         bus = daemons.Bus(work)
         progress("system bus: %s%s" % (bus.address, " (private)" if bus.private else ""))
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=bus.address)
-        results = {}
-        for d in (daemons.Kvmtuned(os.path.join(work, "kvmtuned"), env, os.path.abspath(args.build),
-                                   os.path.abspath(args.source)),
-                  daemons.Tuned(os.path.join(work, "tuned"), env)):
-            running.append(d)
-            results[d.name] = Bench(d, before, paths, args).run()
+        running = [daemons.Kvmtuned(os.path.join(work, "kvmtuned"), env, os.path.abspath(args.build),
+                                    os.path.abspath(args.source)),
+                   daemons.Tuned(os.path.join(work, "tuned"), env)]
+        benches = [Bench(d, before, paths, args) for d in running]
+        for b in benches:
+            b.calibrate()
+        # Start times interleaved, so that a change in this machine's load
+        # falls on both alike.
+        for _ in range(args.starts):
+            for b in benches:
+                b.start_once()
+        results = {b.d.name: b.run() for b in benches}
     finally:
         for d in running:
             try:
                 d.stop()
+                d.cleanup()
             except Exception as e:      # never leave the host tuned because one stop failed
                 progress("stopping %s: %s" % (d.name, e))
         for p, e in hostvalues.restore(before):
