@@ -26,6 +26,11 @@ import procstat  # noqa: E402
 from harness import real_host_lock  # noqa: E402
 
 HOME, OTHER = "virtual-host", "virtual-guest"
+# Two profiles written for both daemons with the same three sysctls, so a
+# switch does the same work in each.
+SAME = ("kvmtuned-bench-a", "kvmtuned-bench-b")
+SAME_VALUES = {SAME[0]: {"vm.dirty_ratio": "40", "vm.dirty_background_ratio": "5", "vm.swappiness": "10"},
+               SAME[1]: {"vm.dirty_ratio": "30", "vm.dirty_background_ratio": "10", "vm.swappiness": "30"}}
 POLL = 0.0005
 
 
@@ -89,44 +94,52 @@ class Bench:
     def memory(self, key):
         self.out[key] = procstat.memory_kib(self.d.proc.pid)
 
-    def switches(self):
+    def switches(self, key, a, b):
         """Client process start -> client returned and every value of the
-        new profile on the host, alternating between two profiles."""
+        new profile on the host, alternating between profiles a and b; the
+        daemon runs a before and HOME after."""
         if isinstance(self.d, daemons.Kvmtuned) and not self.d.have_client():
             progress("kvmtuned-adm not built: no switch timing for kvmtuned")
             return
-        home = hostvalues.snapshot(self.paths)
-        self.d.switch(OTHER)
-        other = hostvalues.snapshot(self.paths)
-        to = {OTHER: {p: v for p, v in other.items() if home.get(p) != v}}
-        to[HOME] = {p: home[p] for p in to[OTHER] if p in home}
-        if not to[OTHER]:
-            raise RuntimeError("%s: switching %s -> %s changes nothing" % (self.d.name, HOME, OTHER))
+        self.d.switch(a)
+        at_a = hostvalues.snapshot(self.paths)
+        self.d.switch(b)
+        at_b = hostvalues.snapshot(self.paths)
+        to = {b: {p: v for p, v in at_b.items() if at_a.get(p) != v}}
+        to[a] = {p: at_a[p] for p in to[b] if p in at_a}
+        if not to[b]:
+            raise RuntimeError("%s: switching %s -> %s changes nothing" % (self.d.name, a, b))
         times = []
         for i in range(self.args.switches):
-            name = HOME if i % 2 == 0 else OTHER
-            t0 = time.monotonic()
-            c = subprocess.Popen(self.d.switch_argv(name), env=self.d.env, stdout=subprocess.DEVNULL)
-            # Block (no polling beside the client) until it returns: both
-            # clients return once the switch is done.
-            try:
-                rc = c.wait(self.args.client_timeout)
-            except subprocess.TimeoutExpired:
-                c.kill()
-                c.wait()
-                self.out["hung"] = self.out.get("hung", 0) + 1
-                progress("%s: %s did not return within %d s" % (self.d.name, " ".join(self.d.switch_argv(name)),
-                                                               self.args.client_timeout))
-                wait_values(to[name])
-                continue
-            if rc != 0:
-                raise RuntimeError("%s exited %d" % (" ".join(self.d.switch_argv(name)), rc))
-            times.append(wait_values(to[name]) - t0)
-        if self.args.switches % 2 == 1:
-            self.d.switch(HOME)
+            name = a if i % 2 == 0 else b
+            t = self.switch_once(name, to[name])
+            if t is None:
+                self.out[key + "_hung"] = self.out.get(key + "_hung", 0) + 1
+            else:
+                times.append(t)
+        self.d.switch(HOME)
         if times:
-            self.out["switch"] = times
-            progress("%s switch: median %.1f ms" % (self.d.name, statistics.median(times) * 1000))
+            self.out[key] = times
+            progress("%s switch %s <-> %s: median %.1f ms" % (self.d.name, a, b, statistics.median(times) * 1000))
+
+    def switch_once(self, name, targets):
+        """Seconds, or None when the client did not return in time."""
+        argv = self.d.switch_argv(name)
+        t0 = time.monotonic()
+        c = subprocess.Popen(argv, env=self.d.env, stdout=subprocess.DEVNULL)
+        # Block (no polling beside the client) until it returns: both
+        # clients return once the switch is done.
+        try:
+            rc = c.wait(self.args.client_timeout)
+        except subprocess.TimeoutExpired:
+            c.kill()
+            c.wait()
+            progress("%s: %s did not return within %d s" % (self.d.name, " ".join(argv), self.args.client_timeout))
+            wait_values(targets)
+            return None
+        if rc != 0:
+            raise RuntimeError("%s exited %d" % (" ".join(argv), rc))
+        return wait_values(targets) - t0
 
     def idle(self):
         pid = self.d.proc.pid
@@ -146,7 +159,8 @@ class Bench:
         self.d.wait_ready()
         time.sleep(self.args.settle)
         self.memory("mem_start")
-        self.switches()
+        self.switches("switch", HOME, OTHER)
+        self.switches("switch_same", *SAME)
         self.idle()
         self.memory("mem_idle")
         self.d.stop()
@@ -188,6 +202,8 @@ def table(k, t, args):
             med(k, "start"), med(t, "start"), ms, "≥ 10×", 10),
         row("profile switch, client start → values applied (median of %d)" % args.switches,
             med(k, "switch"), med(t, "switch"), ms, "≥ 50×", 50),
+        row("profile switch with the same 3 sysctls in both daemons' profiles (median of %d)" % args.switches,
+            med(k, "switch_same"), med(t, "switch_same"), ms, "≥ 50×", 50),
         row("daemon RSS (VmRSS) %d s after start" % args.settle,
             k["mem_start"][0], t["mem_start"][0], mib, "≥ 4× (¼ the RSS)", 4),
         row("daemon PSS %d s after start" % args.settle, k["mem_start"][1], t["mem_start"][1], mib),
@@ -198,10 +214,11 @@ def table(k, t, args):
         row("idle context switches over %d s (all threads)" % idle, k["idle"][3], t["idle"][3], lambda n: "%d" % n),
     ]
     for name, out in (("kvmtuned", k), ("TuneD", t)):
-        if out.get("hung"):
-            lines.append("")
-            lines.append("%s: %d of %d switch clients did not return within %d s and are left out of the median."
-                         % (name, out["hung"], args.switches, args.client_timeout))
+        for key in ("switch", "switch_same"):
+            if out.get(key + "_hung"):
+                lines.append("")
+                lines.append("%s: %d of %d switch clients did not return within %d s and are left out of the median."
+                             % (name, out[key + "_hung"], args.switches, args.client_timeout))
     if "ready" in k:
         lines.append("")
         lines.append("kvmtuned sends `READY=1` %s after it is started (median), after its profile is on the host."
@@ -211,10 +228,24 @@ def table(k, t, args):
 
 def raw(name, out):
     parts = []
-    for key in ("start", "switch"):
+    for key in ("start", "switch", "switch_same"):
         if key in out:
             parts.append("%s: %s" % (key, ", ".join("%.1f" % (x * 1000) for x in out[key])))
     return "- %s (ms) — %s" % (name, "; ".join(parts))
+
+
+def write_same_profiles(kvmtuned_dir):
+    """SAME for kvmtuned in kvmtuned_dir, for TuneD in /etc/tuned (which is
+    put back afterwards)."""
+    os.makedirs(kvmtuned_dir, exist_ok=True)
+    for name, values in SAME_VALUES.items():
+        body = "".join("%s=%s\n" % kv for kv in values.items())
+        with open(os.path.join(kvmtuned_dir, name + ".conf"), "w") as f:
+            f.write("[main]\nsummary=bench/vs-tuned.py: three sysctls\n\n[sysctl]\n" + body)
+        d = os.path.join(hostvalues.ETC_TUNED, name)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "tuned.conf"), "w") as f:
+            f.write("[main]\nsummary=bench/vs-tuned.py: three sysctls\n\n[sysctl]\n" + body)
 
 
 def interrupted(signum, frame):
@@ -251,8 +282,9 @@ def main():
         bus = daemons.Bus(work)
         progress("system bus: %s%s" % (bus.address, " (private)" if bus.private else ""))
         env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=bus.address)
+        write_same_profiles(os.path.join(work, "profiles"))
         running = [daemons.Kvmtuned(os.path.join(work, "kvmtuned"), env, os.path.abspath(args.build),
-                                    os.path.abspath(args.source)),
+                                    os.path.abspath(args.source), os.path.join(work, "profiles")),
                    daemons.Tuned(os.path.join(work, "tuned"), env)]
         benches = [Bench(d, before, paths, args) for d in running]
         for b in benches:

@@ -149,10 +149,11 @@ class Daemon:
 class Kvmtuned(Daemon):
     name = "kvmtuned"
 
-    def __init__(self, workdir, env, build, source):
+    def __init__(self, workdir, env, build, source, extra_profiles):
         super().__init__(workdir, env)
         self.build = build
         self.source = source
+        self.extra_profiles = extra_profiles
         # On tmpfs, as /run is on a systemd host: the journal's fdatasync()
         # then costs what it costs in production.
         self.runtime = tempfile.mkdtemp(prefix="kvmtuned-bench-run-", dir=RUNTIME_PARENT) \
@@ -169,7 +170,7 @@ class Kvmtuned(Daemon):
     def argv(self, profile):
         return [os.path.join(self.build, "daemon", "kvmtuned"),
                 "--plugin-dir", os.path.join(self.build, "plugins"),
-                "--profile-dir", os.path.join(self.source, "profiles"),
+                "--profile-dir", os.path.join(self.source, "profiles"), "--profile-dir", self.extra_profiles,
                 "--runtime-dir", self.runtime, "--state-dir", self.state,
                 "--libvirt-uri", "none", "--config", self.config, "--profile", profile]
 

@@ -100,17 +100,24 @@ def changed(before, paths=None):
     return out
 
 
-def restore(before):
+def restore(before, passes=3):
     """Write back every value that differs; returns [(path, error)] for
-    those the kernel refused."""
+    those the kernel refused. Values that depend on others (a queue's
+    nr_requests on its scheduler) are retried once the rest is back."""
     failed = []
-    for p, v in before.items():
-        now = read_value(p)
-        if now is None or now == v:
-            continue
-        e = write_value(p, v)
-        if e is not None or read_value(p) != v:
-            failed.append((p, e or "reads back as %r" % read_value(p)))
+    todo = dict(before)
+    for _ in range(passes):
+        failed = []
+        for p, v in todo.items():
+            now = read_value(p)
+            if now is None or now == v:
+                continue
+            e = write_value(p, v)
+            if e is not None or read_value(p) != v:
+                failed.append((p, e or "reads back as %r" % read_value(p)))
+        if not failed:
+            break
+        todo = {p: before[p] for p, _ in failed}
     return failed
 
 
@@ -129,10 +136,14 @@ class Directory:
     def __init__(self, path):
         self.path = path
         self.files = {}
+        self.dirs = {}
         self.existed = os.path.isdir(path)
         if not self.existed:
             return
+        self.dirs = {}
         for d, _, files in os.walk(path):
+            st = os.stat(d)
+            self.dirs[d] = (st.st_atime_ns, st.st_mtime_ns)
             for f in files:
                 p = os.path.join(d, f)
                 if os.path.islink(p) or not os.path.isfile(p):
@@ -144,11 +155,13 @@ class Directory:
     def restore(self):
         if not self.existed:
             return
-        for d, _, files in os.walk(self.path):
+        for d, _, files in os.walk(self.path, topdown=False):
             for f in files:
                 p = os.path.join(d, f)
                 if p not in self.files and (os.path.isfile(p) or os.path.islink(p)):
                     os.unlink(p)
+            if d not in self.dirs:
+                os.rmdir(d)
         for p, (data, mode, atime, mtime) in self.files.items():
             cur = None
             try:
@@ -161,3 +174,5 @@ class Directory:
                     fh.write(data)
             os.chmod(p, stat.S_IMODE(mode))
             os.utime(p, ns=(atime, mtime))
+        for d, times in self.dirs.items():
+            os.utime(d, ns=times)
