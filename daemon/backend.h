@@ -21,11 +21,17 @@ struct backend {
         void (*release)(void *userdata, const char *key);
         /* Whether two values mean the same; NULL: value_equal(). */
         bool (*equal)(const char *a, const char *b);
+        /* Whether a plugin may name this key; NULL: a host path under
+         * /sys, /proc/sys or /dev (host_path_allowed()). */
+        bool (*key_valid)(const char *key);
 };
 
 struct hostfs;
 
 void backend_file_init(struct backend *be, const struct hostfs *h);
+
+void backend_ethtool_init(struct backend *be, const struct hostfs *h);
+bool ethtool_key_valid(const char *key);
 
 struct holds;
 int backend_hold_init(struct backend *be, const struct hostfs *h);

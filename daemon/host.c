@@ -16,6 +16,8 @@ int host_init(struct host *h, const char *root) {
                 return r;
         h->backends[h->n_backends++] = &h->file;
         h->backends[h->n_backends++] = &h->hold;
+        backend_ethtool_init(&h->ethtool, &h->fs);
+        h->backends[h->n_backends++] = &h->ethtool;
         return 0;
 }
 

@@ -15,6 +15,7 @@ struct host {
         struct hostfs fs;
         struct backend file;
         struct backend hold;
+        struct backend ethtool;
         struct backend *backends[HOST_MAX_BACKENDS];
         size_t n_backends;
         struct tunables tunables;

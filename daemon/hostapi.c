@@ -66,7 +66,7 @@ static int request(struct kt_ctx *ctx, struct backend *be, const char *key, cons
         struct plan one = {};
         int r;
 
-        if (!host_path_allowed(key)) {
+        if (be->key_valid ? !be->key_valid(key) : !host_path_allowed(key)) {
                 kt_log(ctx, KT_LOG_WARNING, "refusing to touch %s: outside /sys, /proc/sys and /dev", key);
                 return -EPERM;
         }
@@ -109,6 +109,15 @@ int kt_hold(struct kt_ctx *ctx, const char *path, int32_t value) {
 
         snprintf(v, sizeof v, "%d", value);
         return request(ctx, &ctx->host->hold, path, v, NULL);
+}
+
+int kt_set_offload(struct kt_ctx *ctx, const char *ifname, const char *feature, bool on) {
+        char key[64];
+        int n = snprintf(key, sizeof key, "%s/%s", ifname, feature);
+
+        if (n < 0 || (size_t) n >= sizeof key || !ethtool_key_valid(key))
+                return -EINVAL;
+        return request(ctx, &ctx->host->ethtool, key, on ? "on" : "off", NULL);
 }
 
 static const struct profile_key *find_key(const struct kt_section *sec, const char *key) {

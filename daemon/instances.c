@@ -147,6 +147,15 @@ void instances_go_live(struct instances *is) {
                 is->a[i]->mode = CTX_LIVE;
 }
 
+void instances_sample(struct instances *is, const struct kt_sample *s) {
+        for (size_t i = 0; i < is->n; i++) {
+                struct kt_ctx *ctx = is->a[i];
+
+                if (ctx->mode == CTX_LIVE && ctx->plugin->desc->on_sample)
+                        ctx->plugin->desc->on_sample(ctx, s);
+        }
+}
+
 void instances_status(struct instances *is, struct strbuf *out) {
         for (size_t i = 0; i < is->n; i++) {
                 struct kt_ctx *ctx = is->a[i];

@@ -31,4 +31,7 @@ int instances_plan_device(struct instances *is, const struct kt_device *dev, str
 /* From now on the instances act on the host directly (dynamic rules). */
 void instances_go_live(struct instances *is);
 
+/* Hand one load sample to every instance's dynamic rules. */
+void instances_sample(struct instances *is, const struct kt_sample *s);
+
 void instances_status(struct instances *is, struct strbuf *out);

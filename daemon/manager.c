@@ -12,6 +12,7 @@
 #include "manager.h"
 #include "recommend.h"
 #include "state.h"
+#include "udev.h"
 
 static int mkdir_p(const char *path, mode_t mode) {
         _cleanup_free_ char *p = strdup(path);
@@ -60,6 +61,20 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         return 0;
 }
 
+/* SIGUSR1: the status lines into the log, for a host with no client at hand. */
+static int on_status_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct manager *m = userdata;
+        struct strbuf out = {};
+
+        (void) s;
+        (void) si;
+        if (manager_status(m, &out) >= 0 && out.s)
+                for (char *line = strtok(out.s, "\n"); line; line = strtok(NULL, "\n"))
+                        log_info("status: %s", line);
+        strbuf_done(&out);
+        return 0;
+}
+
 int manager_new(const struct options *o, struct manager **ret) {
         struct manager *m = calloc(1, sizeof *m);
         int r;
@@ -75,11 +90,16 @@ int manager_new(const struct options *o, struct manager **ret) {
         r = sd_event_default(&m->event);
         if (r < 0)
                 goto fail;
+        r = monitor_new(&m->host.fs, o->interval_ms, &m->monitor);
+        if (r < 0)
+                goto fail;
         r = sd_event_add_signal(m->event, &m->sig_term, SIGTERM | SD_EVENT_SIGNAL_PROCMASK, on_exit_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, &m->sig_int, SIGINT | SD_EVENT_SIGNAL_PROCMASK, on_exit_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, &m->sig_hup, SIGHUP | SD_EVENT_SIGNAL_PROCMASK, on_reload_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sig_usr1, SIGUSR1 | SD_EVENT_SIGNAL_PROCMASK, on_status_signal, m);
         if (r < 0)
                 goto fail;
         *ret = m;
@@ -92,12 +112,15 @@ fail:
 struct manager *manager_free(struct manager *m) {
         if (!m)
                 return NULL;
+        udev_watch_free(m->udev);
+        monitor_free(m->monitor);
         instances_free(&m->instances);
         profile_free(m->active);
         free(m->reason);
         sd_event_source_unref(m->sig_term);
         sd_event_source_unref(m->sig_int);
         sd_event_source_unref(m->sig_hup);
+        sd_event_source_unref(m->sig_usr1);
         host_done(&m->host);
         plugins_done(&m->plugins);
         sd_event_unref(m->event);
@@ -287,6 +310,44 @@ static int initial_choice(struct manager *m, char **ret_name, const char **ret_r
         return (*ret_name = strdup(rec)) ? 0 : -ENOMEM;
 }
 
+static void on_sample(const struct kt_sample *s, void *userdata) {
+        struct manager *m = userdata;
+
+        instances_sample(&m->instances, s);
+}
+
+static void on_device(const char *subsystem, const char *name, enum device_event ev, void *userdata) {
+        struct manager *m = userdata;
+
+        if (m->active)
+                (void) devices_event(&m->host, &m->instances, subsystem, name, ev);
+}
+
+int manager_device_event(struct manager *m, const char *subsystem, const char *name, const char *action) {
+        if (!m->active)
+                return 0;
+        return devices_event(&m->host, &m->instances, subsystem, name, device_event_from_action(subsystem, action));
+}
+
+/* The sources that keep the daemon adaptive: the sampling timer and device
+ * hotplug. Neither is fatal: without them the profile stays static. */
+static void start_watching(struct manager *m) {
+        int r;
+
+        if (m->opts->dynamic)
+                monitor_set_dispatch(m->monitor, on_sample, m);
+        r = monitor_attach(m->monitor, m->event);
+        if (r < 0)
+                log_warning_errno(r, "Cannot start the sampling timer, dynamic rules stay off: %m");
+        /* Under --root the kernel's uevents are about another machine than
+         * the tree being tuned. */
+        if (m->host.fs.root[0])
+                return;
+        r = udev_watch_new(m->event, on_device, m, &m->udev);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch device hotplug, new devices stay untuned: %m");
+}
+
 int manager_start(struct manager *m) {
         _cleanup_free_ char *journal = NULL, *name = NULL, *error = NULL, *reason = NULL;
         const char *why;
@@ -319,6 +380,7 @@ int manager_start(struct manager *m) {
                 set_reason(m, why);
                 log_notice("No profile active: %s.", why);
                 changed(m);
+                start_watching(m);
                 return 0;
         }
         if (asprintf(&reason, "%s", why) < 0)
@@ -331,6 +393,7 @@ int manager_start(struct manager *m) {
                         (void) tunables_rollback(&m->host.tunables);
                 return r;
         }
+        start_watching(m);
         return 0;
 }
 
@@ -343,6 +406,12 @@ int manager_status(struct manager *m, struct strbuf *out) {
                 refused += t->entries[i]->rejected;
         r = strbuf_appendf(out, "profile: %s\nreason: %s\nsettings: %zu held, %u refused by the kernel\n",
                            manager_active_name(m), strna(m->reason), t->n, refused);
+        if (r < 0)
+                return r;
+        r = strbuf_appendf(out, "dynamic: %s\nhotplug: %s\n", m->opts->dynamic ? "on" : "off (static values only)",
+                           m->udev ? udev_watch_source(m->udev) : m->host.fs.root[0] ? "off (--root)" : "off");
+        if (r >= 0)
+                r = monitor_status(m->monitor, out);
         if (r < 0)
                 return r;
         instances_status(&m->instances, out);

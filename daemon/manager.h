@@ -9,6 +9,7 @@
 
 #include "host.h"
 #include "instances.h"
+#include "monitor.h"
 #include "options.h"
 #include "plugins.h"
 #include "profile.h"
@@ -26,6 +27,10 @@ struct manager {
         char *reason;                   /* why the active profile (or none) was chosen */
 
         sd_event_source *sig_term, *sig_int, *sig_hup;
+        sd_event_source *sig_usr1;      /* status into the log */
+
+        struct monitor *monitor;        /* load samples for the dynamic rules */
+        struct udev_watch *udev;        /* device hotplug; NULL when unavailable */
 
         /* Told after every change of the active profile. */
         void (*profile_changed)(struct manager *m, void *userdata);
@@ -76,6 +81,9 @@ int manager_status(struct manager *m, struct strbuf *out);
  * "stopped", "release"): retune that domain. Without a libvirt connection
  * this fails with *error saying so. */
 int manager_domain_event(struct manager *m, const char *domain, const char *event, char **error);
+
+/* A device came or went (udev, or a test): tune it or forget it. */
+int manager_device_event(struct manager *m, const char *subsystem, const char *name, const char *action);
 
 /* One running domain as `kvmtuned-adm domains` shows it. */
 struct domain_info {

@@ -338,8 +338,10 @@ int tunables_apply(struct tunables *t, const struct plan *p, bool full) {
                         } else
                                 t->writes++;
                 }
+                /* A dynamic rule's live change keeps the device its setting
+                 * was first made for, so a removal still forgets it. */
                 if (set_str(&e->value, it->value) < 0 || set_str(&e->accept, it->accept) < 0 ||
-                    set_str(&e->owner, it->owner) < 0 || set_str(&e->device, it->device) < 0) {
+                    set_str(&e->owner, it->owner) < 0 || (it->device && set_str(&e->device, it->device) < 0)) {
                         r = -ENOMEM;
                         goto out;
                 }

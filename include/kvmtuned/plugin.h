@@ -169,6 +169,10 @@ int kt_set(struct kt_ctx *ctx, const char *path, const char *value);
  * accept, either "MIN-MAX" (integers) or "a|b|c" (words). */
 int kt_set_dynamic(struct kt_ctx *ctx, const char *path, const char *value, const char *accept);
 
+/* Ask for a NIC offload (gro, gso, tso, lro) to be on or off while the
+ * profile is active; journaled like a file. */
+int kt_set_offload(struct kt_ctx *ctx, const char *ifname, const char *feature, bool on);
+
 /* Keep path open with a 32-bit value written to it while the profile is
  * active (/dev/cpu_dma_latency); closing it is what restores. */
 int kt_hold(struct kt_ctx *ctx, const char *path, int32_t value);

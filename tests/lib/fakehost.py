@@ -120,6 +120,15 @@ class FakeHost:
         with open(p, mode) as f:
             f.write(content if isinstance(content, bytes) else str(content) + "\n")
 
+    def replace(self, rel, content):
+        """Write a whole new file in one step (rename), as the daemon may read
+        it at any moment: a /proc file never shows half its lines."""
+        p = self.path(rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p + ".new", "w") as f:
+            f.write(content)
+        os.replace(p + ".new", p)
+
     def read(self, rel):
         with open(self.path(rel)) as f:
             return f.read().strip()
@@ -258,6 +267,11 @@ class FakeHost:
             d = "sys/class/net/" + nic
             self.write(d + "/tx_queue_len", 1000)
             self.write(d + "/operstate", "up")
+            # No kernel to answer ethtool here: one file per offload.
+            for feature in ("gro", "gso", "tso", "lro"):
+                self.write(d + "/features/" + feature, "on" if feature != "lro" else "off")
+        self.counters = Counters(self)
+        self.counters.write()
 
         # A real character device would be better, but a regular file lets
         # the test see the 4 bytes written while the request is held.
@@ -290,3 +304,91 @@ class FakeHost:
         """Paths whose value differs: {path: (before, after)}."""
         keys = set(before) | set(after)
         return {k: (before.get(k), after.get(k)) for k in sorted(keys) if before.get(k) != after.get(k)}
+
+
+class Counters:
+    """The fake kernel's cumulative counters behind /proc/stat,
+    /proc/net/dev and /proc/diskstats, advanced by wall time at set rates
+    (a real kernel's counters never stand still)."""
+
+    HZ = 100
+
+    def __init__(self, host):
+        self.host = host
+        self.cpu = [[0] * 8 for _ in range(host.ncpus)]     # user nice system idle iowait irq softirq steal
+        self.nic = {n: [0, 0, 0, 0] for n in host.nics}     # rx bytes, rx packets, tx bytes, tx packets
+        self.disk = {d: [0, 0, 0] for d in host.disks + host.virtual_disks}  # reads, writes, sectors written
+        self.busy = 0.0             # fraction of every CPU
+        self.write_bps = 0.0        # bytes/s written to the first disk
+        self.nic_bps = 0.0          # bytes/s received by every NIC
+
+    def advance(self, seconds):
+        ticks = seconds * self.HZ
+        for c in self.cpu:
+            c[0] += int(round(ticks * self.busy))
+            c[3] += int(round(ticks * (1 - self.busy)))
+        for n in self.nic.values():
+            n[0] += int(self.nic_bps * seconds)
+            n[1] += int(self.nic_bps * seconds / 1500)
+        if self.disk:
+            d = self.disk[self.host.disks[0] if self.host.disks else next(iter(self.disk))]
+            d[1] += int(self.write_bps * seconds / 65536)
+            d[2] += int(self.write_bps * seconds / 512)
+
+    def write(self):
+        total = [sum(c[i] for c in self.cpu) for i in range(8)]
+        self.host.replace("proc/stat", "cpu  %s 0 0\n" % " ".join(map(str, total)) + "".join(
+            "cpu%d %s 0 0\n" % (i, " ".join(map(str, c))) for i, c in enumerate(self.cpu)) +
+            "intr 0\nctxt 0\nbtime 0\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n")
+        self.host.replace("proc/net/dev",
+                        "Inter-|   Receive                            "
+                        "                    |  Transmit\n"
+                        " face |bytes    packets errs drop fifo frame compressed multicast|"
+                        "bytes    packets errs drop fifo colls carrier compressed\n" + "".join(
+                            "%6s: %d %d 0 0 0 0 0 0 %d %d 0 0 0 0 0 0\n" % (n, c[0], c[1], c[2], c[3])
+                            for n, c in self.nic.items()))
+        self.host.replace("proc/diskstats", "".join(
+            "   8 %7d %s %d 0 0 0 %d 0 %d 0 0 0 0 0 0 0 0\n" % (i * 16, d, c[0], c[1], c[2])
+            for i, (d, c) in enumerate(self.disk.items())))
+
+    def set_meminfo(self, free_kib, total_kib=None, cached_kib=0, buffers_kib=0):
+        total = total_kib or self.host.mem_kib
+        self.host.replace("proc/meminfo", "MemTotal:       %d kB\nMemFree:        %d kB\nMemAvailable:   %d kB\n"
+                        "Buffers:        %d kB\nCached:         %d kB\n"
+                        % (total, free_kib, free_kib + cached_kib, buffers_kib, cached_kib))
+
+
+class LoadDriver:
+    """A thread that keeps the fake counters moving, as time passes, at the
+    rates the test sets on host.counters."""
+
+    def __init__(self, host, period=0.05):
+        import threading
+        self.host = host
+        self.period = period
+        self.stop_event = threading.Event()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_event.set()
+        self.thread.join()
+
+    def run(self):
+        import time
+        last = time.monotonic()
+        while not self.stop_event.wait(self.period):
+            now = time.monotonic()
+            with self.lock:
+                self.host.counters.advance(now - last)
+                self.host.counters.write()
+            last = now
+
+    def set(self, **rates):
+        with self.lock:
+            for k, v in rates.items():
+                setattr(self.host.counters, k, v)

@@ -80,6 +80,7 @@ class Daemon:
             os.unlink(self.notify_path)
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(self.notify_path)
+        self.messages = []                      # this run's only
         os.chmod(self.notify_path, 0o777)       # a daemon run as another user must reach it
         env = dict(os.environ if self.env is None else self.env)
         env["NOTIFY_SOCKET"] = self.notify_path
@@ -110,7 +111,8 @@ class Daemon:
             self.host.settle()
 
     def drain(self, timeout=0.5):
-        """Every notify message so far, including those sent while exiting."""
+        """Every notify message of this run so far, including those sent while
+        exiting."""
         self.notify.settimeout(timeout)
         try:
             while True:
