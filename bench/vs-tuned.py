@@ -105,13 +105,16 @@ class Bench:
         at_a = hostvalues.snapshot(self.paths)
         self.d.switch(b)
         at_b = hostvalues.snapshot(self.paths)
-        to = {b: {p: v for p, v in at_b.items() if at_a.get(p) != v}}
+        self.d.switch(a)
+        again = hostvalues.snapshot(self.paths)
+        # What the switch changes, without what a dynamic rule moved meanwhile.
+        to = {b: {p: v for p, v in at_b.items() if at_a.get(p) != v and again.get(p) == at_a.get(p)}}
         to[a] = {p: at_a[p] for p in to[b] if p in at_a}
         if not to[b]:
             raise RuntimeError("%s: switching %s -> %s changes nothing" % (self.d.name, a, b))
         times = []
         for i in range(self.args.switches):
-            name = a if i % 2 == 0 else b
+            name = b if i % 2 == 0 else a
             t = self.switch_once(name, to[name])
             if t is None:
                 self.out[key + "_hung"] = self.out.get(key + "_hung", 0) + 1
