@@ -135,14 +135,25 @@ class Bench:
         try:
             rc = c.wait(self.args.client_timeout)
         except subprocess.TimeoutExpired:
+            progress("%s: %s did not return within %d s" % (self.d.name, " ".join(argv), self.args.client_timeout))
+            self.stacks(c.pid)
             c.kill()
             c.wait()
-            progress("%s: %s did not return within %d s" % (self.d.name, " ".join(argv), self.args.client_timeout))
-            wait_values(targets)
+            wait_values(targets, timeout=10)
             return None
         if rc != 0:
             raise RuntimeError("%s exited %d" % (" ".join(argv), rc))
         return wait_values(targets) - t0
+
+    def stacks(self, client):
+        """Where the daemon and the client are, for the report."""
+        if not shutil.which("gdb"):
+            return
+        for pid in (self.d.proc.pid, client):
+            r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"],
+                               capture_output=True, text=True, timeout=60)
+            frames = [ln for ln in r.stdout.splitlines() if ln.startswith(("#", "Thread"))]
+            progress("stack of %d:\n%s" % (pid, "\n".join(frames[:30])))
 
     def idle(self):
         pid = self.d.proc.pid
