@@ -150,8 +150,12 @@ class Bench:
         if not shutil.which("gdb"):
             return
         for pid in (self.d.proc.pid, client):
-            r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"],
-                               capture_output=True, text=True, timeout=60)
+            try:
+                r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"],
+                                   capture_output=True, text=True, timeout=30)
+            except subprocess.TimeoutExpired:
+                progress("gdb could not attach to %d within 30 s" % pid)
+                continue
             frames = [ln for ln in r.stdout.splitlines() if ln.startswith(("#", "Thread"))]
             progress("stack of %d:\n%s" % (pid, "\n".join(frames[:30])))
 
