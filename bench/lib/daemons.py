@@ -195,19 +195,29 @@ class Kvmtuned(Daemon):
     def ready(self):
         """Reads NOTIFY_SOCKET; remembers when READY=1 arrived."""
         while self.ready_at is None:
+            if not self.notify:
+                return False
             try:
                 msg = self.notify.recv(4096).decode(errors="replace")
             except BlockingIOError:
                 return False
             if "READY=1" in msg.split("\n"):
                 self.ready_at = time.monotonic()
+                # Nobody reads on from here: a full socket would block the
+                # daemon's next sd_notify() (a datagram queue holds ten).
+                self.close_notify()
         return True
 
-    def stop(self, timeout=60):
-        super().stop(timeout)
+    def close_notify(self):
         if self.notify:
             self.notify.close()
             self.notify = None
+        if os.path.exists(self.notify_path):
+            os.unlink(self.notify_path)
+
+    def stop(self, timeout=60):
+        super().stop(timeout)
+        self.close_notify()
 
     def cleanup(self):
         shutil.rmtree(self.runtime, ignore_errors=True)
