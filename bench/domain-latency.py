@@ -84,6 +84,7 @@ def percentile(sorted_values, p):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=50)
+    ap.add_argument("--build", help="build directory (KT_BUILD_DIR, set by bench/run, is what counts)")
     args = ap.parse_args()
 
     lock = harness.real_host_lock()

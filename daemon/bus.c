@@ -156,7 +156,7 @@ static int method_switch_profile(sd_bus_message *msg, void *userdata, sd_bus_err
         r = request_begin(msg, error, args);
         if (r < 0)
                 return r;
-        r = manager_switch(m, args[0], "chosen with kvmtuned-adm", &why);
+        r = manager_switch(m, args[0], "requested through the control API", &why);
         if (r < 0)
                 return manager_error(error, r, why);
         return sd_bus_reply_method_return(msg, NULL);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -10,13 +11,17 @@
 #include "log.h"
 #include "manager.h"
 
-/* More connections than this at once is someone hogging the socket. */
-#define PEERS_MAX 128
+/* Connections open at once: any user may connect, so an unprivileged user
+ * gets a few and all of them together a bounded number, and root always
+ * gets through, so nobody can lock the administrator out. */
+#define PEERS_PER_USER 16
+#define PEERS_MAX      128
 
 struct peer {
         struct peer *next, *prev;
         struct control_socket *cs;
         sd_bus *bus;
+        uid_t uid;
 };
 
 static void peer_free(struct peer *p) {
@@ -43,7 +48,7 @@ static int on_peer_disconnected(sd_bus_message *msg, void *userdata, sd_bus_erro
         return 0;
 }
 
-static int peer_start(struct control_socket *cs, int fd) {
+static int peer_start(struct control_socket *cs, int fd, uid_t uid) {
         struct peer *p = calloc(1, sizeof *p);
         sd_id128_t id;
         int r;
@@ -53,6 +58,7 @@ static int peer_start(struct control_socket *cs, int fd) {
                 return -ENOMEM;
         }
         p->cs = cs;
+        p->uid = uid;
         r = sd_bus_new(&p->bus);
         if (r < 0) {
                 close(fd);
@@ -90,8 +96,30 @@ fail:
         return r;
 }
 
+/* Whether one more connection of uid fits; says why not in *why. */
+static bool peer_admissible(const struct control_socket *cs, uid_t uid, const char **why) {
+        unsigned mine = 0, others = 0;
+
+        if (uid == 0)
+                return true;
+        for (const struct peer *p = cs->peers; p; p = p->next) {
+                mine += p->uid == uid;
+                others += p->uid != 0;
+        }
+        if (mine >= PEERS_PER_USER)
+                *why = "too many connections from this user";
+        else if (others >= PEERS_MAX)
+                *why = "too many connections from unprivileged users";
+        else
+                return true;
+        return false;
+}
+
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct control_socket *cs = userdata;
+        struct ucred cred = {};
+        socklen_t len = sizeof cred;
+        const char *why;
         int cfd, r;
 
         (void) s;
@@ -102,12 +130,20 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
                         log_warning_errno(-errno, "Failed to accept a control connection, ignoring: %m");
                 return 0;
         }
-        if (cs->n_peers >= PEERS_MAX) {
-                log_warning("Refusing a control connection: %u already open.", cs->n_peers);
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+                log_warning_errno(-errno, "Cannot learn who connected to the control socket, closing: %m");
                 close(cfd);
                 return 0;
         }
-        r = peer_start(cs, cfd);
+        if (!peer_admissible(cs, cred.uid, &why)) {
+                /* The first and every 100th: a flood must not flood the log. */
+                if (cs->n_refused++ % 100 == 0)
+                        log_warning("Refusing a control connection from uid %u (pid %d): %s (%u refused so far).",
+                                    (unsigned) cred.uid, (int) cred.pid, why, cs->n_refused);
+                close(cfd);
+                return 0;
+        }
+        r = peer_start(cs, cfd, cred.uid);
         if (r < 0)
                 log_warning_errno(r, "Failed to set up a control connection, ignoring: %m");
         return 0;

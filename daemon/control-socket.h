@@ -19,6 +19,7 @@ struct control_socket {
         sd_event_source *accept_source;
         struct peer *peers;
         unsigned n_peers;
+        unsigned n_refused;     /* connections turned away, for rate-limited logging */
 };
 
 int control_socket_listen(struct control_socket *cs, struct manager *m, const char *path);

@@ -25,6 +25,23 @@ static void on_profile_changed(struct manager *m, void *userdata) {
         control_socket_foreach(&c->socket, bus_emit_active_changed);
 }
 
+static void system_bus_close(struct control *c) {
+        if (!c->system_bus)
+                return;
+        (void) sd_bus_detach_event(c->system_bus);
+        c->system_bus = sd_bus_flush_close_unref(c->system_bus);
+}
+
+/* The bus went away (dbus-daemon stopped or restarted): the private socket
+ * still serves; exiting would leave the host tuned until the next start. */
+static int on_system_bus_lost(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        (void) msg;
+        (void) error;
+        log_warning("Lost the system bus, serving the private socket only.");
+        system_bus_close(userdata);
+        return 0;
+}
+
 /* The system bus is optional: without it (no dbus-daemon, or a policy that
  * does not let us own the name) the private socket still serves. */
 static void system_bus_open(struct control *c) {
@@ -38,6 +55,9 @@ static void system_bus_open(struct control *c) {
                 return;
         }
         r = bus_add_daemon_object(bus, c->manager);
+        if (r >= 0)
+                r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                        "org.freedesktop.DBus.Local", "Disconnected", on_system_bus_lost, c);
         if (r >= 0)
                 r = sd_bus_request_name(bus, KT_BUS_NAME, 0);
         if (r >= 0)
@@ -81,10 +101,7 @@ struct control *control_free(struct control *c) {
                 c->manager->profile_changed = NULL;
                 c->manager->profile_changed_userdata = NULL;
         }
-        if (c->system_bus) {
-                (void) sd_bus_detach_event(c->system_bus);
-                sd_bus_flush_close_unref(c->system_bus);
-        }
+        system_bus_close(c);
         control_socket_close(&c->socket);
         free(c);
         return NULL;

@@ -50,10 +50,14 @@ int state_save(const char *dir, const char *name) {
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
                 return -errno;
+        /* No fsync(): the choice is a preference, not crash state (the
+         * journal is, and keeps its fdatasync()). A power cut right after a
+         * switch may bring back the choice before it; a kill cannot, the
+         * rename is done before the caller replies. An fsync() here put the
+         * disk's latency, 10 ms and more, on every switch before the client
+         * got its answer (bench/RESULTS.md). */
         if (write(fd, buf, (size_t) len) != len)
                 r = errno ? -errno : -EIO;
-        if (r >= 0 && fsync(fd) < 0)
-                r = -errno;
         if (r >= 0 && rename(tmp, path) < 0)
                 r = -errno;
         if (r < 0)

@@ -35,6 +35,7 @@
 
 static struct options opts;
 static char base[64];
+static unsigned changes_seen;   /* PropertiesChanged signals the client got */
 static struct manager *manager;
 static sd_bus *server, *client;
 
@@ -106,6 +107,58 @@ static void start_manager(void) {
                 die("manager_start", r);
 }
 
+/* The fake host's choice files (as tests/lib/fakehost.py builds them). A
+ * kernel shows the whole list again after a word is written to one; do the
+ * same after every call, so the next switch validates against a list as
+ * the real one would, and switches keep going deep instead of being
+ * refused from the second one on. */
+static const struct {
+        const char *path;
+        const char *words;
+} choices[] = {
+        { "sys/kernel/mm/transparent_hugepage/enabled", "always madvise never" },
+        { "sys/kernel/mm/transparent_hugepage/defrag", "always defer defer+madvise madvise never" },
+        { "sys/kernel/mm/transparent_hugepage/shmem_enabled", "always within_size advise never deny force" },
+        { "sys/block/sda/queue/scheduler", "none mq-deadline kyber bfq" },
+        { "sys/block/vda/queue/scheduler", "none mq-deadline kyber bfq" },
+        { "sys/block/loop0/queue/scheduler", "none mq-deadline kyber bfq" },
+};
+
+static void settle_one(const char *root, const char *rel, const char *words) {
+        char path[512], now[128] = "", out[256] = "", w[64];
+        const char *p = words;
+        FILE *f;
+        size_t len;
+        int n;
+
+        snprintf(path, sizeof path, "%s/%s", root, rel);
+        f = fopen(path, "re");
+        if (!f)
+                return;
+        len = fread(now, 1, sizeof now - 1, f);
+        fclose(f);
+        now[len] = '\0';
+        now[strcspn(now, "\n")] = '\0';
+        if (strchr(now, '['))
+                return;         /* nothing written since */
+        while (sscanf(p, "%63s%n", w, &n) == 1) {
+                bool sel = streq(w, now);
+                snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s%s%s", *out ? " " : "", sel ? "[" : "",
+                         w, sel ? "]" : "");
+                p += n;
+        }
+        f = fopen(path, "we");
+        if (f) {
+                fprintf(f, "%s\n", out);
+                fclose(f);
+        }
+}
+
+static void settle(void) {
+        for (size_t i = 0; i < ELEMENTSOF(choices); i++)
+                settle_one(getenv("KT_FUZZ_ROOT"), choices[i].path, choices[i].words);
+}
+
 static void on_changed(struct manager *m, void *userdata) {
         (void) m;
         bus_emit_active_changed(userdata);
@@ -125,6 +178,14 @@ static void pump(const bool *done) {
         }
         fprintf(stderr, "fuzz-control: no reply after %u rounds\n", MAX_PUMPS);
         abort();        /* every call gets a reply */
+}
+
+static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        (void) m;
+        (void) userdata;
+        (void) ret_error;
+        changes_seen++;
+        return 0;
 }
 
 static void start_buses(void) {
@@ -149,6 +210,9 @@ static void start_buses(void) {
         if (r >= 0)
                 r = sd_bus_set_fd(client, fds[1], fds[1]);
         if (r >= 0)
+                r = sd_bus_match_signal(client, NULL, NULL, KT_BUS_PATH, "org.freedesktop.DBus.Properties",
+                                        "PropertiesChanged", on_properties_changed, NULL);
+        if (r >= 0)
                 r = sd_bus_start(client);
         if (r < 0)
                 die("bus setup", r);
@@ -161,6 +225,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         (void) argc;
         (void) argv;
         start_manager();
+        settle();
         start_buses();
         return 0;
 }
@@ -210,6 +275,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const char *fields[MAX_FIELDS] = {};
         _cleanup_free_ char *text = NULL, *before = NULL;
         struct call call = {};
+        unsigned seen;
         size_t n = 0;
         int r;
 
@@ -237,10 +303,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         before = strdup(manager_active_name(manager));
         if (!before)
                 return 0;
+        seen = changes_seen;
         r = sd_bus_call_async(client, NULL, msg, on_reply, &call, 0);
         if (r < 0)
                 die("sd_bus_call_async", r);
         pump(&call.done);
+        settle();
         if (call.error) {
                 /* Our refusals are one line. (sd-bus's own, for the
                  * standard interfaces, quote their arguments verbatim.) */
@@ -249,6 +317,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (strcmp(before, manager_active_name(manager)) != 0)
                         abort();        /* a refused call changed the profile */
         }
+        /* A switch, off, or reload of an active profile is announced to
+         * the peer before the reply. */
+        if (!call.error && (data[0] & 3) == 0 && changes_seen == seen &&
+            (streq(fields[0], "SwitchProfile") || streq(fields[0], "Off") ||
+             (streq(fields[0], "Reload") && !streq(before, "(none)"))))
+                abort();
         free(call.error_message);
         return 0;
 }

@@ -9,6 +9,8 @@ import os
 import re
 import shlex
 import subprocess
+import sys
+import time
 import unittest
 
 import adm
@@ -30,6 +32,13 @@ class AdmTestCase(harness.TestCase):
         os.makedirs(self.pdir)
         self.d = self.daemon(profile="virtual-host", profile_dirs=[self.pdir, harness.PROFILES])
         self.d.start()
+
+    def tearDown(self):
+        # A clean exit (in sanitizer builds: no leak) after whatever the
+        # test asked of the daemon.
+        if self.d.proc and self.d.proc.poll() is None:
+            self.assertEqual(self.d.stop(), 0, self.d.output())
+        super().tearDown()
 
     def assert_applied(self, profile):
         for path, value in EXPECTED[profile].items():
@@ -71,7 +80,8 @@ class Verbs(AdmTestCase):
         for name in ("latency", "density", "virtual-guest", "virtual-host"):
             self.assertEqual(adm.ok(self, self.d, "profile", name), "")
             self.assert_applied(name)
-            self.assertEqual(self.active(), name)
+            self.assertEqual(adm.data(self, self.d, "active"),
+                             {"profile": name, "reason": "requested through the control API"})
             with open(os.path.join(self.d.state, "active_profile")) as f:
                 self.assertEqual(f.read().strip(), name)
         adm.ok(self, self.d, "verify")
@@ -251,6 +261,17 @@ class Refusals(AdmTestCase):
         adm.refused(self, self.d, "profile", "fifo", expect="not a regular file")
         self.untouched()
 
+    def test_help_and_version(self):
+        p = subprocess.run([harness.ADM, "--help"], stdout=subprocess.PIPE, universal_newlines=True)
+        self.assertEqual(p.returncode, 0)
+        for verb in ("list", "active", "profile", "off", "verify", "recommend", "info", "diff", "status",
+                     "domains", "reload", "domain-event"):
+            self.assertRegex(p.stdout, r"\n  %s " % verb)
+        p = subprocess.run([harness.ADM, "--version"], stdout=subprocess.PIPE, universal_newlines=True)
+        self.assertEqual(p.returncode, 0)
+        self.assertRegex(p.stdout, r"^kvmtuned-adm \d+\.\d+\.\d+\n$")
+        self.untouched()
+
     def test_usage_errors(self):
         for args, expect in ((["bogus"], "unknown verb 'bogus'"),
                              (["profile"], "profile takes NAME, got 0 argument(s)"),
@@ -298,6 +319,52 @@ class NonRoot(AdmTestCase):
         self.assertEqual(FakeHost.changes(self.before, self.host.snapshot()), {})
         self.assertEqual(self.active(), "virtual-host")
         adm.ok(self, self.d, "verify")
+
+    def test_connection_hog_cannot_lock_out_root(self):
+        # nobody opens and holds many connections: beyond its share they
+        # are closed, root still gets through, and nobody again once it
+        # lets go.
+        # The system's python: a user's own (pyenv) may be unreadable to nobody.
+        python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+        hog = subprocess.Popen(self.as_nobody + [python, "-c", HOG, adm.socket_of(self.d), "40"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, universal_newlines=True)
+        try:
+            kept, closed = map(int, hog.stdout.readline().split())
+            self.assertEqual((kept, closed), (16, 24))
+            self.assertIn("too many connections from this user", self.d.output())
+            adm.ok(self, self.d, "profile", "latency")
+            adm.refused(self, self.d, "active", prefix=self.as_nobody)
+        finally:
+            hog.stdin.close()
+            hog.wait(30)
+            hog.stdout.close()
+        deadline = time.monotonic() + 20
+        while adm.run(self.d, "active", prefix=self.as_nobody).returncode != 0:
+            self.assertLess(time.monotonic(), deadline, "nobody still locked out after closing")
+            time.sleep(0.1)
+
+
+# Connect N times, wait until the daemon has either kept or closed each
+# connection, print "kept closed", hold them until stdin closes.
+HOG = """
+import socket, sys
+conns = []
+for i in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.sendall(b"\\0AUTH EXTERNAL\\r\\n")   # a kept connection answers; a closed one reads EOF
+    conns.append(s)
+kept = closed = 0
+for s in conns:
+    s.settimeout(20)
+    try:
+        answered = bool(s.recv(256))
+    except ConnectionResetError:
+        answered = False
+    kept, closed = (kept + 1, closed) if answered else (kept, closed + 1)
+print(kept, closed, flush=True)
+sys.stdin.read()
+"""
 
 
 BASH_COMPLETION = "/usr/share/bash-completion/bash_completion"

@@ -59,6 +59,28 @@ class Bus(harness.TestCase):
         names = [n["name"] for n in json.loads(p.stdout)]
         self.assertIn("org.kvmtuned.Daemon1", names)
 
+    def test_bus_going_away(self):
+        # dbus-daemon stops: the daemon keeps its profile and the socket.
+        self.bus.stop()
+        deadline = time.monotonic() + 20
+        while "Lost the system bus, serving the private socket only." not in self.d.output():
+            self.assertLess(time.monotonic(), deadline, self.d.output())
+            time.sleep(0.05)
+        self.assertIsNone(self.d.proc.poll())
+        adm.ok(self, self.d, "profile", "latency")
+        self.assertEqual(self.host.value("proc/sys/vm/dirty_ratio"), "10")
+        self.assertEqual(self.d.stop(), 0)
+        self.assertEqual(FakeHost.changes(self.original, self.host.snapshot()), {})
+
+    def test_introspection(self):
+        p = subprocess.run(["busctl", "--system", "introspect", "--no-pager", "--no-legend", *OBJ],
+                           stdout=subprocess.PIPE, universal_newlines=True, env=self.bus.env(), check=True)
+        members = [tuple(l.split()[:2]) for l in p.stdout.splitlines() if l.startswith(".")]
+        self.assertEqual(sorted(n for n, kind in members if kind == "method"), sorted("." + m for m in (
+            "ActiveProfile", "Diff", "DomainEvent", "Domains", "ListProfiles", "Off", "ProfileInfo",
+            "Recommend", "Reload", "Status", "SwitchProfile", "Verify")))
+        self.assertEqual([n for n, kind in members if kind == "property"], [".ActiveProfile"])
+
     def test_same_answers_as_the_socket(self):
         j = adm.data(self, self.d, "list")
         self.assertEqual(self.call("ListProfiles")[0], [[p["name"], p["summary"]] for p in j["profiles"]])

@@ -52,6 +52,30 @@ class KillDuringSwitch(harness.TestCase):
         print("%d of 25 switches interrupted" % interrupted)
         self.assertGreater(interrupted, 0, "no kill landed during a switch: the loop tested nothing")
 
+    def test_client_killed_during_switch(self):
+        # The caller dies, not the daemon: the switch completes or never
+        # starts, the daemon stays consistent and keeps serving.
+        self.host = FakeHost(os.path.join(self.tmp, "root"), nodes=4, cores_per_node=32, threads=2)
+        original = self.host.snapshot()
+        rng = random.Random(int(os.environ.get("KT_SEED", "0")) or None)
+        d = self.daemon(profile="virtual-host")
+        d.start()
+        for i in range(15):
+            target = PROFILES[i % len(PROFILES)]
+            client = subprocess.Popen([harness.ADM, "--socket", adm.socket_of(d), "profile", target],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0, 0.03))
+            client.kill()
+            client.wait(10)
+            d.settle()
+            active = adm.data(self, d, "active")["profile"]
+            self.assertIn(active, PROFILES)
+            adm.ok(self, d, "verify")
+        self.assertIsNone(d.proc.poll())
+        adm.ok(self, d, "off")
+        self.assertEqual(FakeHost.changes(original, self.host.snapshot()), {})
+        self.assertEqual(d.stop(), 0)
+
 
 if __name__ == "__main__":
     harness.main()

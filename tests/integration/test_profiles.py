@@ -141,6 +141,18 @@ class Profiles(harness.TestCase):
         self.assertEqual(d.stop(), 0)
         self.assertEqual(FakeHost.changes(before, host.snapshot()), {})
 
+    def test_read_ahead_only_raised(self):
+        # ">4096": a disk that already reads ahead further keeps its value.
+        host = self.new_host()
+        host.write("sys/block/sda/queue/read_ahead_kb", "8192")
+        before = host.snapshot()
+        d = self.daemon(profile="virtual-host")
+        d.start()
+        self.assertEqual(host.value("sys/block/sda/queue/read_ahead_kb"), "8192")
+        self.assertEqual(host.value("sys/block/vda/queue/read_ahead_kb"), "4096")
+        self.assertEqual(d.stop(), 0)
+        self.assertEqual(FakeHost.changes(before, host.snapshot()), {})
+
     def test_repeated_kills(self):
         host = self.new_host()
         before = host.snapshot()
