@@ -77,7 +77,7 @@ class Bus(harness.TestCase):
                            stdout=subprocess.PIPE, universal_newlines=True, env=self.bus.env(), check=True)
         members = [tuple(l.split()[:2]) for l in p.stdout.splitlines() if l.startswith(".")]
         self.assertEqual(sorted(n for n, kind in members if kind == "method"), sorted("." + m for m in (
-            "ActiveProfile", "Diff", "DomainEvent", "Domains", "ListProfiles", "Off", "ProfileInfo",
+            "ActiveProfile", "Advise", "Diff", "DomainEvent", "Domains", "ListProfiles", "Off", "ProfileInfo",
             "Recommend", "Reload", "Status", "SwitchProfile", "Verify")))
         self.assertEqual([n for n, kind in members if kind == "property"], [".ActiveProfile"])
 
