@@ -3,7 +3,7 @@
 /* kvmtuned: argv, then run(). */
 
 #include <stdlib.h>
-#include <systemd/sd-daemon.h>
+#include "notify.h"
 
 #include "control.h"
 #include "log.h"
@@ -35,7 +35,7 @@ static int run(int argc, char *argv[]) {
                 goto out;
         }
 
-        (void) sd_notify(false, "READY=1");
+        notify("READY=1");
         r = sd_event_loop(m->event);
         if (r < 0)
                 log_error_errno(r, "Event loop failed: %m");

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
+#include "notify.h"
 #include <time.h>
 
 #include "log.h"
@@ -38,7 +38,7 @@ static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 
         (void) s;
         log_info("Received %s, putting every value back.", strsignal((int) si->ssi_signo));
-        (void) sd_notify(false, "STOPPING=1\nSTATUS=Restoring original values...");
+        notify("STOPPING=1\nSTATUS=Restoring original values...");
         manager_shutdown(m);
         return sd_event_exit(m->event, 0);
 }
@@ -54,11 +54,11 @@ static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *s
         clock_gettime(CLOCK_MONOTONIC, &ts);
         snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
                  (unsigned long long) ts.tv_sec * 1000000ULL + (unsigned long long) ts.tv_nsec / 1000ULL);
-        (void) sd_notify(false, msg);
+        notify(msg);
         if (manager_reload(m, &error) < 0)
                 log_error("Reload failed, keeping profile %s as it was: %s", manager_active_name(m),
                           error ?: "error");
-        (void) sd_notify(false, "READY=1");
+        notify("READY=1");
         return 0;
 }
 
@@ -153,7 +153,7 @@ static void changed(struct manager *m) {
 
         snprintf(msg, sizeof msg, "STATUS=%s%s", m->active ? "Profile " : "No profile active",
                  m->active ? m->active->name : "");
-        (void) sd_notify(false, msg);
+        notify(msg);
         virt_retune(m->virt);
         if (m->profile_changed)
                 m->profile_changed(m, m->profile_changed_userdata);

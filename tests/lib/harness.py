@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -75,14 +76,17 @@ class Daemon:
         return a + self.extra
 
     def start(self, wait=True, timeout=20):
-        if self.notify:
-            self.notify.close()
+        self.close_notify()
         if os.path.exists(self.notify_path):
             os.unlink(self.notify_path)
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(self.notify_path)
-        self.messages = []                      # this run's only
         os.chmod(self.notify_path, 0o777)       # a daemon run as another user must reach it
+        # Read every message as it comes, as systemd does: this run's only.
+        self.messages = []
+        self.seen = 0                           # messages wait_for() and drain() have looked at
+        self.reader = threading.Thread(target=self._read_notify, args=(self.notify, self.messages), daemon=True)
+        self.reader.start()
         env = dict(os.environ if self.env is None else self.env)
         env["NOTIFY_SOCKET"] = self.notify_path
         self.log = open(self.log_path, "w")
@@ -91,20 +95,36 @@ class Daemon:
             self.wait_for("READY=1", timeout)
         return self
 
-    def wait_for(self, what, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError("daemon exited with %d before %s:\n%s" % (self.proc.returncode, what, self.output()))
-            self.notify.settimeout(0.05)
+    @staticmethod
+    def _read_notify(sock, messages):
+        sock.settimeout(0.1)
+        while True:
             try:
-                msg = self.notify.recv(4096).decode()
+                messages.append(sock.recv(4096).decode())
             except socket.timeout:
                 continue
-            self.messages.append(msg)
-            if what in msg.split("\n"):
-                self.settle()
-                return msg
+            except OSError:
+                return
+
+    def close_notify(self):
+        if self.notify:
+            self.notify.close()
+            self.reader.join()
+            self.notify = None
+
+    def wait_for(self, what, timeout=20):
+        """The first message not looked at yet that holds the line what."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            while self.seen < len(self.messages):
+                msg = self.messages[self.seen]
+                self.seen += 1
+                if what in msg.split("\n"):
+                    self.settle()
+                    return msg
+            if self.proc.poll() is not None:
+                raise AssertionError("daemon exited with %d before %s:\n%s" % (self.proc.returncode, what, self.output()))
+            time.sleep(0.02)
         raise AssertionError("no %s within %ss:\n%s" % (what, timeout, self.output()))
 
     def settle(self):
@@ -112,14 +132,13 @@ class Daemon:
             self.host.settle()
 
     def drain(self, timeout=0.5):
-        """Every notify message of this run so far, including those sent while
-        exiting."""
-        self.notify.settimeout(timeout)
-        try:
-            while True:
-                self.messages.append(self.notify.recv(4096).decode())
-        except OSError:
-            pass
+        """Every notify message of this run so far, once none has come for
+        timeout seconds (including those sent while exiting)."""
+        n = -1
+        while n != len(self.messages):
+            n = len(self.messages)
+            time.sleep(timeout)
+        self.seen = len(self.messages)
         return "\n".join(self.messages)
 
     def run_to_exit(self, timeout=20):
@@ -158,8 +177,7 @@ class Daemon:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        if self.notify:
-            self.notify.close()
+        self.close_notify()
 
 
 class TestCase(unittest.TestCase):
