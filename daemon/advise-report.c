@@ -62,3 +62,17 @@ enum advise_severity advise_report_worst(const struct advise_report *r) {
                         worst = r->findings[i].severity;
         return worst;
 }
+
+enum advise_profile advise_profile_from_name(const char *name) {
+        static const char *const names[_ADVISE_PROFILE_MAX] = {
+                [ADVISE_VIRTUAL_HOST] = "virtual-host",
+                [ADVISE_VIRTUAL_GUEST] = "virtual-guest",
+                [ADVISE_LATENCY] = "latency",
+                [ADVISE_DENSITY] = "density",
+        };
+
+        for (size_t i = 0; name && i < ELEMENTSOF(names); i++)
+                if (names[i] && streq(name, names[i]))
+                        return (enum advise_profile) i;
+        return ADVISE_DEFAULT;
+}

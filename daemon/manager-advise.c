@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "advise.h"
+#include "libvirt-module.h"
 #include "manager.h"
 
 /* The profile the rules grade by: the active one when it is a shipped
@@ -23,25 +24,22 @@ static const char *grading_profile(const struct manager *m) {
 }
 
 int manager_advise(struct manager *m, char *const *domains, size_t n, struct advise_report *ret, char **error) {
-        const char *uri = m->opts->libvirt_uri;
-        struct advise_input *in = NULL;
-        size_t n_in = 0;
-        int r;
+        const struct libvirt_module *lv;
 
-        if (!uri || streq(uri, "none")) {
-                /* No libvirt: the host alone can still be audited. */
-                if (n > 0) {
-                        if (asprintf(error, "Cannot audit domain %s: the daemon runs without libvirt "
-                                     "(--libvirt-uri none)", domains[0]) < 0)
-                                *error = NULL;
-                        return -ENOTCONN;
-                }
-        } else {
-                r = advise_fetch(uri, domains, n, &in, &n_in, error);
-                if (r < 0)
-                        return r;
+        /* No libvirt: the host alone can still be audited. */
+        if (!uses_libvirt(m) && n > 0) {
+                if (asprintf(error, "Cannot audit domain %s: the daemon runs without libvirt "
+                             "(--libvirt-uri none)", domains[0]) < 0)
+                        *error = NULL;
+                return -ENOTCONN;
         }
-        r = advise_run(&m->host.fs, grading_profile(m), in, n_in, ret, error);
-        advise_inputs_free(in, n_in);
-        return r;
+        /* The rules read domain XML with libxml2: they live in the module. */
+        lv = libvirt_module_load();
+        if (!lv) {
+                if (asprintf(error, "Cannot audit: the libvirt module is not loaded (see the daemon's log)") < 0)
+                        *error = NULL;
+                return -ELIBACC;
+        }
+        return lv->advise(&m->host.fs, uses_libvirt(m) ? m->opts->libvirt_uri : NULL, grading_profile(m), domains,
+                          n, ret, error);
 }

@@ -13,7 +13,7 @@
 #include "recommend.h"
 #include "state.h"
 #include "udev.h"
-#include "virt.h"
+#include "libvirt-module.h"
 
 static int mkdir_p(const char *path, mode_t mode) {
         _cleanup_free_ char *p = strdup(path);
@@ -112,7 +112,9 @@ fail:
 
 /* KSM's committed memory: what the running domains were given. */
 static uint64_t committed_kib(void *userdata) {
-        return virt_committed_kib(userdata);
+        struct manager *m = userdata;
+
+        return m->virt ? libvirt_module()->committed_kib(m->virt) : 0;
 }
 
 struct manager *manager_free(struct manager *m) {
@@ -121,7 +123,8 @@ struct manager *manager_free(struct manager *m) {
         udev_watch_free(m->udev);
         monitor_free(m->monitor);
         instances_free(&m->instances);
-        m->virt = virt_free(m->virt);
+        if (m->virt)
+                m->virt = libvirt_module()->disconnect(m->virt);
         profile_free(m->active);
         free(m->reason);
         sd_event_source_unref(m->sig_term);
@@ -154,7 +157,8 @@ static void changed(struct manager *m) {
         snprintf(msg, sizeof msg, "STATUS=%s%s", m->active ? "Profile " : "No profile active",
                  m->active ? m->active->name : "");
         notify(msg);
-        virt_retune(m->virt);
+        if (m->virt)
+                libvirt_module()->retune(m->virt);
         if (m->profile_changed)
                 m->profile_changed(m, m->profile_changed_userdata);
 }
@@ -356,6 +360,29 @@ static void start_watching(struct manager *m) {
                 log_warning_errno(r, "Cannot watch device hotplug, new devices stay untuned: %m");
 }
 
+bool uses_libvirt(const struct manager *m) {
+        return m->opts->libvirt_uri && !streq(m->opts->libvirt_uri, "none");
+}
+
+/* Load the libvirt module only when a URI asks for it. Without the module
+ * the daemon still tunes the host: domains are not placed, and the log and
+ * domain-event calls say why. */
+static int connect_libvirt(struct manager *m) {
+        const struct libvirt_module *lv;
+        int r;
+
+        if (!uses_libvirt(m))
+                return 0;
+        lv = libvirt_module_load();
+        if (!lv)
+                return 0;
+        r = lv->connect(m, m->opts->libvirt_uri, &m->virt);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up libvirt: %m");
+        monitor_set_committed(m->monitor, committed_kib, m);
+        return 0;
+}
+
 int manager_start(struct manager *m) {
         _cleanup_free_ char *journal = NULL, *name = NULL, *error = NULL, *reason = NULL;
         const char *why;
@@ -374,11 +401,9 @@ int manager_start(struct manager *m) {
         plugins_probe(&m->plugins, &m->host);
 
         /* Before the journal: recovered domain pinning is put back through it. */
-        r = virt_new(m, m->opts->libvirt_uri, &m->virt);
+        r = connect_libvirt(m);
         if (r < 0)
-                return log_error_errno(r, "Cannot set up libvirt: %m");
-        if (m->virt)
-                monitor_set_committed(m->monitor, committed_kib, m->virt);
+                return r;
 
         if (asprintf(&journal, "%s/journal", m->opts->runtime_dir) < 0)
                 return log_oom();
@@ -434,11 +459,31 @@ int manager_status(struct manager *m, struct strbuf *out) {
 }
 
 int manager_domain_event(struct manager *m, const char *domain, const char *event, char **error) {
-        return virt_domain_event(m->virt, domain, event, error);
+        int k;
+
+        if (!streq(event, "started") && !streq(event, "stopped") && !streq(event, "release")) {
+                k = asprintf(error, "unknown domain event '%s' (known: started, stopped, release)", event);
+                if (k < 0)
+                        *error = NULL;
+                return -EINVAL;
+        }
+        if (!m->virt) {
+                k = asprintf(error, "no libvirt connection (%s)",
+                             uses_libvirt(m) ? "the libvirt module is not loaded" : "--libvirt-uri none");
+                if (k < 0)
+                        *error = NULL;
+                return -ENOTCONN;
+        }
+        return libvirt_module()->domain_event(m->virt, domain, event, error);
 }
 
 int manager_domains(struct manager *m, struct domain_info **ret, size_t *n) {
-        return virt_domains(m->virt, ret, n);
+        if (!m->virt) {
+                *ret = NULL;
+                *n = 0;
+                return 0;
+        }
+        return libvirt_module()->domains(m->virt, ret, n);
 }
 
 void domain_info_free_many(struct domain_info *d, size_t n) {

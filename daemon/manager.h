@@ -31,7 +31,7 @@ struct manager {
 
         struct monitor *monitor;        /* load samples for the dynamic rules */
         struct udev_watch *udev;        /* device hotplug; NULL when unavailable */
-        struct virt *virt;              /* NULL: --libvirt-uri none */
+        struct virt *virt;              /* NULL: --libvirt-uri none, or no libvirt module */
 
         /* Told after every change of the active profile. */
         void (*profile_changed)(struct manager *m, void *userdata);
@@ -97,6 +97,8 @@ struct domain_info {
 
 /* The domains the daemon tracks, sorted by name. */
 int manager_domains(struct manager *m, struct domain_info **ret, size_t *n);
+/* Whether a libvirt URI is configured (not "none"). */
+bool uses_libvirt(const struct manager *m);
 void domain_info_free_many(struct domain_info *d, size_t n);
 
 struct advise_report;

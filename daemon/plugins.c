@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "dirlist.h"
+#include "dlopen-fd.h"
 #include "log.h"
 #include "plugins.h"
 
@@ -127,13 +127,10 @@ static int note_failed(struct plugins *ps, const char *name) {
         return 0;
 }
 
-/* Open the file ourselves, check what it is, and dlopen that very file
- * through /proc/self/fd: no window for it to be swapped in between. */
 static int load_one(struct plugins *ps, int dirfd, const char *dir, const char *file, const char *name) {
         _cleanup_close_ int fd = -1;
-        char path[PATH_MAX], fdpath[64];
+        char path[PATH_MAX];
         const struct kt_plugin *desc;
-        struct stat st;
         void *dl;
         int r;
 
@@ -141,21 +138,9 @@ static int load_one(struct plugins *ps, int dirfd, const char *dir, const char *
         fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
         if (fd < 0)
                 return log_warning_errno(errno, "Plugin %s: cannot open: %m, skipping.", path);
-        if (fstat(fd, &st) < 0)
-                return log_warning_errno(errno, "Plugin %s: cannot stat: %m, skipping.", path);
-        if (!S_ISREG(st.st_mode))
-                return log_warning_errno(EPERM, "Plugin %s: not a regular file, refusing it.", path);
-        if (st.st_uid != 0 && st.st_uid != geteuid())
-                return log_warning_errno(EPERM, "Plugin %s: owned by uid %u, not root, refusing it.",
-                                         path, (unsigned) st.st_uid);
-        if (st.st_mode & (S_IWGRP | S_IWOTH))
-                return log_warning_errno(EPERM, "Plugin %s: writable by group or others (mode %04o), refusing it.",
-                                         path, (unsigned) (st.st_mode & 07777));
-
-        snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
-        dl = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
-        if (!dl)
-                return log_warning_errno(ENOEXEC, "Plugin %s: %s, skipping.", path, dlerror());
+        r = dlopen_fd(fd, "Plugin", path, &dl);
+        if (r < 0)
+                return r;
         desc = dlsym(dl, KT_PLUGIN_SYMBOL);
         if (!desc) {
                 log_warning("Plugin %s: no '%s' descriptor, skipping.", path, KT_PLUGIN_SYMBOL);
@@ -177,8 +162,8 @@ static int load_one(struct plugins *ps, int dirfd, const char *dir, const char *
                 dlclose(dl);
                 return 0;
         }
-        /* glibc knows a loaded object by the name it was opened with; the fd
-         * stays open so the next plugin cannot get the same /proc/self/fd name. */
+        /* The fd stays open so the next plugin cannot get the same
+         * /proc/self/fd name (see dlopen_fd()). */
         struct plugin p = { .desc = desc, .dl = dl, .supported = true, .path = strdup(path), .fd = fd };
         r = p.path ? registry_append(ps, &p) : -ENOMEM;
         if (r < 0) {

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 
 #include "ctx.h"
+#include "libvirt-module.h"
 #include "log.h"
-#include "virt.h"
 
 static const struct backend *pin_backend(struct kt_ctx *ctx) {
         return tunables_backend(&ctx->host->tunables, "libvirt");
@@ -19,7 +19,7 @@ static const struct backend *pin_backend(struct kt_ctx *ctx) {
 static int move_domain(struct kt_ctx *ctx, const struct kt_domain *dom, const struct kt_pinning *pin) {
         const struct backend *be = pin_backend(ctx);
         struct plan plan = {};
-        char key[VIR_UUID_STRING_BUFLEN + 32];
+        char key[96];             /* a 36-character UUID and "/emulator" */
         int r = 0;
 
         if (!be)
@@ -58,6 +58,7 @@ void kt_domain_report(struct kt_ctx *ctx, const struct kt_domain *dom, const cha
                       const char *nodes, const char *note) {
         const struct backend *be = pin_backend(ctx);
 
-        if (be && virt_domain_report(be->userdata, dom->uuid, policy, cpus, nodes, note) < 0)
+        /* The backend is there only while the libvirt module is connected. */
+        if (be && libvirt_module()->domain_report(be->userdata, dom->uuid, policy, cpus, nodes, note) < 0)
                 log_debug("Domain %s: placement report dropped.", dom->name);
 }

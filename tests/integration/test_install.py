@@ -125,6 +125,7 @@ class Install(harness.TestCase):
                 "/usr/share/man/man5/kvmtuned.conf.5",
                 "/usr/share/man/man5/kvmtuned-profiles.5"}
         want |= {plugins + "/%s.so" % n for n in source_names("plugins", "*.c")}
+        want.add(os.path.dirname(plugins) + "/kvmtuned-libvirt.so")
         want |= {"/usr/lib/kvmtuned/profiles/%s.conf" % n for n in source_names("profiles", "*.conf")}
         if os.path.exists(os.path.join(harness.SOURCE, "systemd", "kvmtuned-hook")):
             want.add("/etc/libvirt/hooks/qemu.d/kvmtuned")
@@ -144,7 +145,7 @@ class Install(harness.TestCase):
                             extra)
         for exe in ["/usr/sbin/kvmtuned"] + [p for p in want if "/hooks/" in p or p.endswith("/bin/kvmtuned-adm")]:
             self.assertTrue(os.access(self.d(exe), os.X_OK), exe)
-        for so in glob.glob(self.d(self.plugin_dir()) + "/*.so"):
+        for so in glob.glob(self.d(self.plugin_dir()) + "/*.so") + glob.glob(self.d(self.plugin_dir()) + "/../*.so"):
             # The daemon refuses group- or world-writable plugins.
             self.assertEqual(os.stat(so).st_mode & 0o022, 0, so)
         with open(self.d("/etc/kvmtuned/kvmtuned.conf")) as a, \
@@ -314,6 +315,15 @@ class Install(harness.TestCase):
             self.assertEqual(d.stop(), 0)
         finally:
             os.unlink(local)
+        self.assertEqual(FakeHost.changes(before, host.snapshot()), {})
+
+        # With a libvirt URI it loads the installed libvirt module.
+        with open(os.path.join(P, "etc", "kvmtuned", "kvmtuned.conf"), "w") as f:
+            f.write("[daemon]\nlibvirt_uri=qemu:///system?socket=%s/no-libvirtd\n" % self.tmp)
+        d.start()
+        self.assertIn("not reachable", d.output())
+        self.assertNotIn("libvirt module", d.output())
+        self.assertEqual(d.stop(), 0)
         self.assertEqual(FakeHost.changes(before, host.snapshot()), {})
 
 

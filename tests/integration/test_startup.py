@@ -48,6 +48,29 @@ class Startup(harness.TestCase):
         self.assertIn("virtual-host active (a libvirt daemon is running)", d.output())
         self.assertEqual(d.stop(), 0)
 
+    def mapped(self, d):
+        with open("/proc/%d/maps" % d.proc.pid) as f:
+            return {os.path.basename(line.split()[-1]) for line in f if "/" in line}
+
+    def test_libvirt_is_loaded_only_for_a_uri(self):
+        self.host = FakeHost(os.path.join(self.tmp, "root"), hypervisor=True, cpufreq=False)
+        d = self.daemon()
+        d.start()
+        libs = self.mapped(d)
+        self.assertNotIn("kvmtuned-libvirt.so", libs)
+        self.assertFalse([n for n in libs if n.startswith(("libvirt.so", "libxml2.so"))], libs)
+        self.assertEqual(d.stop(), 0)
+
+        sock = os.path.join(self.tmp, "no-libvirtd")
+        d = self.daemon(libvirt_uri="qemu:///system?socket=" + sock)
+        d.start()
+        libs = self.mapped(d)
+        self.assertIn("kvmtuned-libvirt.so", libs)
+        self.assertTrue([n for n in libs if n.startswith("libvirt.so")], libs)
+        self.assertIn("not reachable", d.output())
+        self.assertNotIn("libvirt module", d.output())
+        self.assertEqual(d.stop(), 0)
+
     def test_no_profile_when_nothing_fits(self):
         host = self.host = FakeHost(os.path.join(self.tmp, "root"))
         before = host.snapshot()

@@ -7,20 +7,6 @@
 #include "advise-rules.h"
 #include "hostfs.h"
 
-enum advise_profile advise_profile_from_name(const char *name) {
-        static const char *const names[_ADVISE_PROFILE_MAX] = {
-                [ADVISE_VIRTUAL_HOST] = "virtual-host",
-                [ADVISE_VIRTUAL_GUEST] = "virtual-guest",
-                [ADVISE_LATENCY] = "latency",
-                [ADVISE_DENSITY] = "density",
-        };
-
-        for (size_t i = 0; name && i < ELEMENTSOF(names); i++)
-                if (names[i] && streq(name, names[i]))
-                        return (enum advise_profile) i;
-        return ADVISE_DEFAULT;
-}
-
 /* The rule table's fixes say "virsh edit DOMAIN": name the domain. */
 static char *replace_word(const char *s, const char *word, const char *with) {
         struct strbuf b = {};
