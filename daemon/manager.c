@@ -76,6 +76,33 @@ static int on_status_signal(sd_event_source *s, const struct signalfd_siginfo *s
         return 0;
 }
 
+static int on_state_sync(sd_event_source *s, void *userdata) {
+        struct manager *m = userdata;
+        int r;
+
+        (void) s;
+        r = state_sync(m->opts->state_dir);
+        if (r < 0)
+                log_warning_errno(r, "Failed to write the chosen profile to disk in %s: %m", m->opts->state_dir);
+        return 0;
+}
+
+/* The choice, for the next start: renamed into place now, so the reply
+ * that follows is true even if we are killed, and made durable on the next
+ * turn of the loop, after the reply has gone. */
+static void remember(struct manager *m, const char *name) {
+        int r;
+
+        r = state_save(m->opts->state_dir, name);
+        if (r < 0) {
+                log_warning_errno(r, "Failed to remember %s in %s: %m", name ?: "'off'", m->opts->state_dir);
+                return;
+        }
+        r = sd_event_source_set_enabled(m->state_sync, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_warning_errno(r, "Cannot schedule writing the chosen profile to disk: %m");
+}
+
 int manager_new(const struct options *o, struct manager **ret) {
         struct manager *m = calloc(1, sizeof *m);
         int r;
@@ -101,6 +128,10 @@ int manager_new(const struct options *o, struct manager **ret) {
                 r = sd_event_add_signal(m->event, &m->sig_hup, SIGHUP | SD_EVENT_SIGNAL_PROCMASK, on_reload_signal, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, &m->sig_usr1, SIGUSR1 | SD_EVENT_SIGNAL_PROCMASK, on_status_signal, m);
+        if (r >= 0)
+                r = sd_event_add_defer(m->event, &m->state_sync, on_state_sync, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->state_sync, SD_EVENT_OFF);
         if (r < 0)
                 goto fail;
         *ret = m;
@@ -131,6 +162,7 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_unref(m->sig_int);
         sd_event_source_unref(m->sig_hup);
         sd_event_source_unref(m->sig_usr1);
+        sd_event_source_unref(m->state_sync);
         host_done(&m->host);
         plugins_done(&m->plugins);
         sd_event_unref(m->event);
@@ -216,9 +248,7 @@ int manager_switch(struct manager *m, const char *name, const char *reason, char
         instances_go_live(&m->instances);
         set_reason(m, reason);
 
-        r = state_save(m->opts->state_dir, name);
-        if (r < 0)
-                log_warning_errno(r, "Failed to remember profile %s in %s: %m", name, m->opts->state_dir);
+        remember(m, name);
         log_info("Profile %s active (%s): %zu settings, %u written.", name, reason, plan.n,
                  m->host.tunables.writes - writes);
         plan_done(&plan);
@@ -236,9 +266,7 @@ int manager_off(struct manager *m) {
         profile_free(m->active);
         m->active = NULL;
         set_reason(m, "turned off");
-        r = state_save(m->opts->state_dir, NULL);
-        if (r < 0)
-                log_warning_errno(r, "Failed to remember 'off' in %s: %m", m->opts->state_dir);
+        remember(m, NULL);
         log_info("Tuning off: every original value restored.");
         changed(m);
         return 0;
@@ -259,8 +287,11 @@ int manager_reload(struct manager *m, char **error) {
 }
 
 void manager_shutdown(struct manager *m) {
-        int r;
+        int r, pending = 0;
 
+        /* A choice made just before the stop still reaches the disk. */
+        if (sd_event_source_get_enabled(m->state_sync, &pending) >= 0 && pending)
+                (void) on_state_sync(m->state_sync, m);
         r = tunables_rollback(&m->host.tunables);
         if (r < 0)
                 log_warning_errno(r, "Failed to empty the journal: %m");

@@ -28,6 +28,7 @@ struct manager {
 
         sd_event_source *sig_term, *sig_int, *sig_hup;
         sd_event_source *sig_usr1;      /* status into the log */
+        sd_event_source *state_sync;    /* the remembered choice to disk, after the reply */
 
         struct monitor *monitor;        /* load samples for the dynamic rules */
         struct udev_watch *udev;        /* device hotplug; NULL when unavailable */

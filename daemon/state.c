@@ -5,12 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "kvmtuned/macro.h"
 #include "kvmtuned/names.h"
 #include "state.h"
 
 #define STATE_FILE "active_profile"
+/* "off" is a word no profile name can be ('!' is not allowed in one), so
+ * an empty or torn file is never mistaken for it. */
+#define STATE_OFF_WORD "!off"
 
 int state_load(const char *dir, char **ret_name) {
         _cleanup_free_ char *path = NULL;
@@ -28,7 +32,10 @@ int state_load(const char *dir, char **ret_name) {
                 return -errno;
         buf[n] = '\0';
         buf[strcspn(buf, "\n")] = '\0';
+        /* Empty: written but not yet on disk when the power went. */
         if (buf[0] == '\0')
+                return STATE_NONE;
+        if (streq(buf, STATE_OFF_WORD))
                 return STATE_OFF;
         if (!kt_profile_name_valid(buf))
                 return -EBADMSG;
@@ -42,7 +49,7 @@ int state_save(const char *dir, const char *name) {
         char buf[KT_PROFILE_NAME_MAX + 2];
         int len, r = 0;
 
-        len = snprintf(buf, sizeof buf, "%s%s", name ?: "", name ? "\n" : "");
+        len = snprintf(buf, sizeof buf, "%s\n", name ?: STATE_OFF_WORD);
         if (len < 0 || (size_t) len >= sizeof buf)
                 return -EINVAL;
         if (asprintf(&path, "%s/" STATE_FILE, dir) < 0 || asprintf(&tmp, "%s/." STATE_FILE ".new", dir) < 0)
@@ -50,12 +57,11 @@ int state_save(const char *dir, const char *name) {
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
                 return -errno;
-        /* No fsync(): the choice is a preference, not crash state (the
-         * journal is, and keeps its fdatasync()). A power cut right after a
-         * switch may bring back the choice before it; a kill cannot, the
-         * rename is done before the caller replies. An fsync() here put the
-         * disk's latency, 10 ms and more, on every switch before the client
-         * got its answer (bench/RESULTS.md). */
+        /* No fsync() here: the rename is done before the caller replies, so
+         * a kill cannot lose the choice, and state_sync() makes it durable
+         * after the reply. An fsync() here put the disk's latency, 10 ms and
+         * more, on every switch before the client got its answer
+         * (bench/RESULTS.md). */
         if (write(fd, buf, (size_t) len) != len)
                 r = errno ? -errno : -EIO;
         if (r >= 0 && rename(tmp, path) < 0)
@@ -63,4 +69,19 @@ int state_save(const char *dir, const char *name) {
         if (r < 0)
                 unlink(tmp);
         return r;
+}
+
+int state_sync(const char *dir) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1, dfd = -1;
+
+        if (asprintf(&path, "%s/" STATE_FILE, dir) < 0)
+                return -ENOMEM;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0 || fsync(fd) < 0)
+                return -errno;
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                return -errno;
+        return 0;
 }

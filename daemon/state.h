@@ -2,7 +2,8 @@
 #pragma once
 
 /* The choice that survives restarts, in STATE_DIR/active_profile: a profile
- * name, or an empty file for "off". No file means no choice was made yet. */
+ * name, or "!off". No file, or an empty one (a power cut before it reached
+ * the disk), means no choice was made yet. */
 
 enum state_choice {
         STATE_NONE,
@@ -12,5 +13,8 @@ enum state_choice {
 
 /* Returns a state_choice, or a negative errno; *ret_name is set for STATE_PROFILE. */
 int state_load(const char *dir, char **ret_name);
-/* name NULL means off. Written atomically. */
+/* name NULL means off. Written atomically (rename), not yet durably. */
 int state_save(const char *dir, const char *name);
+/* Make the last state_save() durable: fsync() the file and the directory.
+ * Run after the reply, off the switch's critical path. */
+int state_sync(const char *dir);

@@ -101,7 +101,8 @@ class Journal(harness.TestCase):
 
     def off(self, d):
         os.makedirs(d.state, exist_ok=True)
-        open(os.path.join(d.state, "active_profile"), "w").close()
+        with open(os.path.join(d.state, "active_profile"), "w") as f:
+            f.write("!off\n")
 
     def test_torn_last_record(self):
         # A daemon died while appending its second record: the first was

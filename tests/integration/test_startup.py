@@ -99,11 +99,23 @@ class Startup(harness.TestCase):
         before = host.snapshot()
         d = self.daemon()
         os.makedirs(d.state)
-        with open(os.path.join(d.state, "active_profile"), "w"):
-            pass
+        with open(os.path.join(d.state, "active_profile"), "w") as f:
+            f.write("!off\n")
         d.start()
         self.assertIn("No profile active: turned off", d.output())
         self.assertEqual(FakeHost.changes(before, host.snapshot()), {})
+        self.assertEqual(d.stop(), 0)
+
+    def test_empty_state_file_is_no_choice(self):
+        # What a power cut can leave of a choice renamed into place but not
+        # yet on disk: not "off", which would leave the host untuned.
+        self.host = FakeHost(os.path.join(self.tmp, "root"), hypervisor=True, cpufreq=False)
+        d = self.daemon()
+        os.makedirs(d.state)
+        open(os.path.join(d.state, "active_profile"), "w").close()
+        d.start()
+        self.assertIn("virtual-guest active (the CPU reports a hypervisor", d.output())
+        self.assertEqual(self.state(d), "virtual-guest")
         self.assertEqual(d.stop(), 0)
 
     def test_config_default_profile_and_command_line_override(self):
