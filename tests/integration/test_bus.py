@@ -63,12 +63,23 @@ class Bus(harness.TestCase):
         # dbus-daemon stops: the daemon keeps its profile and the socket.
         self.bus.stop()
         deadline = time.monotonic() + 20
-        while "Lost the system bus, serving the private socket only." not in self.d.output():
+        while "Lost the system bus, serving the private socket only" not in self.d.output():
             self.assertLess(time.monotonic(), deadline, self.d.output())
             time.sleep(0.05)
         self.assertIsNone(self.d.proc.poll())
         adm.ok(self, self.d, "profile", "latency")
         self.assertEqual(self.host.value("proc/sys/vm/dirty_ratio"), "10")
+
+        # It comes back (dbus-daemon restarted): the daemon reconnects and
+        # claims its name again, with the profile it has now.
+        if os.path.exists(self.bus.socket):
+            os.unlink(self.bus.socket)
+        self.bus.start()
+        deadline = time.monotonic() + 30
+        while "Back on the system bus" not in self.d.output():
+            self.assertLess(time.monotonic(), deadline, self.d.output())
+            time.sleep(0.1)
+        self.assertEqual(self.call("ActiveProfile")[0], "latency")
         self.assertEqual(self.d.stop(), 0)
         self.assertEqual(FakeHost.changes(self.original, self.host.snapshot()), {})
 
