@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,32 +16,33 @@
 static const struct libvirt_module *loaded;
 static bool tried;
 
-/* Beside the executable when the daemon runs from its build tree, else the
- * installed one. */
+/* The installed daemon loads the installed module; a daemon anywhere else
+ * (its build tree, a copy) only the one beside it, so a build never picks
+ * up a module installed from another build. */
 static int open_module(char *path, size_t size) {
-        char exe[PATH_MAX];
+        char exe[PATH_MAX], sbindir[PATH_MAX];
+        char *slash;
         ssize_t k;
-        int fd;
+        int n;
 
         k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (k > 0) {
-                char *slash;
-
-                exe[k] = '\0';
-                slash = strrchr(exe, '/');
-                if (slash) {
-                        int n;
-
-                        *slash = '\0';
-                        n = snprintf(path, size, "%s/%s", exe, KT_LIBVIRT_MODULE_FILE);
-                        fd = n > 0 && (size_t) n < size ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY) : -1;
-                        if (fd >= 0)
-                                return fd;
-                }
+        if (k <= 0) {
+                snprintf(path, size, "%s", "/proc/self/exe");
+                return -errno;
         }
-        snprintf(path, size, "%s/%s", KT_PKGLIB_DIR, KT_LIBVIRT_MODULE_FILE);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-        return fd >= 0 ? fd : -errno;
+        exe[k] = '\0';
+        slash = strrchr(exe, '/');
+        if (!slash || slash == exe)
+                return -ENOENT;
+        *slash = '\0';
+        if (realpath(KT_SBIN_DIR, sbindir) && streq(exe, sbindir))
+                n = snprintf(path, size, "%s/%s", KT_PKGLIB_DIR, KT_LIBVIRT_MODULE_FILE);
+        else
+                n = snprintf(path, size, "%s/%s", exe, KT_LIBVIRT_MODULE_FILE);
+        if (n < 0 || (size_t) n >= size)
+                return -ENAMETOOLONG;
+        n = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        return n >= 0 ? n : -errno;
 }
 
 static const struct libvirt_module *load(void) {

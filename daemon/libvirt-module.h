@@ -10,9 +10,11 @@
  * otherwise be most of its start-up time and of its resident memory.
  *
  * The module is built with the daemon and only ever loaded by the daemon of
- * the same build: it calls into the core directly (the executable exports
- * the functions it uses, daemon/libvirt-module.sym), and both sides check
- * the build's version string. */
+ * the same build: the installed daemon loads it from the package library
+ * directory, any other (the build tree's, a copy) only from beside itself.
+ * It calls into the core directly (the executable exports the functions it
+ * uses, daemon/libvirt-module.sym), and both sides check the build's
+ * version string. */
 
 #include <stddef.h>
 #include <stdint.h>

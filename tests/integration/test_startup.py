@@ -4,8 +4,10 @@
 remembers, its config file, and the sd_notify protocol."""
 
 import os
+import shutil
 import subprocess
 
+import adm
 import harness
 from fakehost import FakeHost, THP
 
@@ -70,6 +72,42 @@ class Startup(harness.TestCase):
         self.assertIn("not reachable", d.output())
         self.assertNotIn("libvirt module", d.output())
         self.assertEqual(d.stop(), 0)
+
+    def test_libvirt_module_missing_or_refused(self):
+        # A daemon outside its build tree and install loads a module only
+        # from beside itself; without one, or with one anybody may write,
+        # it still tunes the host and says why domains are not tuned.
+        self.host = FakeHost(os.path.join(self.tmp, "root"), hypervisor=True, cpufreq=False)
+        before = self.host.snapshot()
+        bindir = os.path.join(self.tmp, "bin")
+        os.makedirs(bindir)
+        exe = os.path.join(bindir, "kvmtuned")
+        shutil.copy2(harness.DAEMON, exe)
+        module = os.path.join(bindir, "kvmtuned-libvirt.so")
+        d = self.daemon(libvirt_uri="qemu:///system?socket=" + os.path.join(self.tmp, "no-libvirtd"))
+        plain = d.argv
+        d.argv = lambda: [exe] + plain()[1:]
+
+        d.start()
+        self.assertIn("Cannot open the libvirt module %s: No such file or directory" % module, d.output())
+        self.assertIn("virtual-guest active", d.output())
+        self.assertEqual(self.host.value(VM + "/swappiness"), "30")
+        adm.refused(self, d, "domain-event", "web1", "started", expect="the libvirt module is not loaded")
+        self.assertEqual(d.stop(), 0)
+
+        shutil.copy2(os.path.join(os.path.dirname(harness.DAEMON), "kvmtuned-libvirt.so"), module)
+        os.chmod(module, 0o666)
+        d.start()
+        self.assertIn("libvirt module %s: writable by group or others (mode 0666), refusing it." % module,
+                      d.output())
+        self.assertNotIn("not reachable", d.output())
+        self.assertEqual(d.stop(), 0)
+
+        os.chmod(module, 0o644)
+        d.start()
+        self.assertIn("not reachable", d.output())
+        self.assertEqual(d.stop(), 0)
+        self.assertEqual(FakeHost.changes(before, self.host.snapshot()), {})
 
     def test_no_profile_when_nothing_fits(self):
         host = self.host = FakeHost(os.path.join(self.tmp, "root"))
