@@ -46,6 +46,23 @@ def pinned(dom, vcpu_cpus, other_cpus):
         all(set(c) == {other_cpus} for c in o.values())
 
 
+# What the latency profile changes on this machine's real kernel.
+REAL = ["/proc/sys/vm/swappiness", "/proc/sys/vm/dirty_ratio", "/proc/sys/vm/dirty_background_ratio",
+        "/sys/kernel/mm/transparent_hugepage/enabled", "/sys/kernel/mm/transparent_hugepage/defrag",
+        "/sys/kernel/mm/ksm/run"]
+
+
+def real_values():
+    out = {}
+    for path in REAL:
+        try:
+            with open(path) as f:
+                out[path] = f.read().strip()
+        except OSError:
+            pass
+    return out
+
+
 class Pinning(harness.TestCase):
     def setUp(self):
         super().setUp()
@@ -60,11 +77,14 @@ class Pinning(harness.TestCase):
         except (RuntimeError, subprocess.CalledProcessError) as e:
             self.skipTest("libvirtd cannot run here: %s" % e)
         self.domains = []
+        self.host_before = real_values()
 
     def tearDown(self):
         for d in self.domains:
             d.destroy()
         super().tearDown()
+        # Whatever a case did, the daemons put the real host back.
+        self.assertEqual(real_values(), self.host_before)
 
     def domain(self, **kw):
         d = virt.Domain(self.tmp, **kw)

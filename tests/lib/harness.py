@@ -174,9 +174,16 @@ class Daemon:
             return ""
 
     def cleanup(self):
+        # Stopped as systemd stops it, so it puts every value back: a
+        # daemon on the real host (root=None) killed here would leave its
+        # values behind, its journal removed with the test's directory.
         if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         self.close_notify()
 
 
