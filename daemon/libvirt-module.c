@@ -25,11 +25,11 @@ static int open_module(char *path, size_t size) {
         ssize_t k;
         int n;
 
+        /* What the caller names in its message when we fail before a path. */
+        snprintf(path, size, "%s", "beside /proc/self/exe");
         k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (k <= 0) {
-                snprintf(path, size, "%s", "/proc/self/exe");
-                return -errno;
-        }
+        if (k <= 0)
+                return k < 0 ? -errno : -ENOENT;
         exe[k] = '\0';
         slash = strrchr(exe, '/');
         if (!slash || slash == exe)

@@ -429,7 +429,7 @@ int virt_domain_event(struct virt *v, const char *name, const char *event, char 
         virDomainPtr dom;
         int r = 0;
 
-        /* The core checked the event's name. */
+        /* The control API checked the event's name (control-request.c). */
         log_info("Domain %s %s, says the libvirt hook.", strna(name), strna(event));
         if (!conn) {
                 if (asprintf(error, "no libvirt connection: %s is not reachable", v->uri) < 0)
