@@ -25,29 +25,11 @@
 #include "backend.h"
 #include "hostfs.h"
 #include "log.h"
+#include "timing.h"
 #include "tunables.h"
 
 #define DEFAULT_N 200
 #define KEY_FMT "/proc/sys/bench/k%u"
-
-static double now_us(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec * 1e6 + (double) ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-
-        return (x > y) - (x < y);
-}
-
-/* Sorts t in place. */
-static double percentile(double *t, unsigned n, unsigned pct) {
-        qsort(t, n, sizeof *t, cmp_double);
-        return t[(size_t) ((n - 1) * pct / 100)];
-}
 
 static const char *fs_name(const char *dir) {
         static const struct { long magic; const char *name; } names[] = {

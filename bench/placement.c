@@ -11,23 +11,11 @@
 #include <time.h>
 
 #include "placement.h"
+#include "timing.h"
 #include "topology.h"
 
 #define DOMAINS 200
 #define ROUNDS  50
-
-static double now_us(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec * 1e6 + (double) ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-
-        return (x > y) - (x < y);
-}
 
 int main(void) {
         static struct placement placed[DOMAINS];
