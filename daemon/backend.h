@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "hostfs.h"
+
 struct backend {
         const char *name;       /* as written in the journal */
         bool journaled;         /* false: release() undoes, nothing survives a crash */
@@ -25,7 +27,16 @@ struct backend {
         /* Whether a plugin may name this key; NULL: a host path under
          * /sys, /proc/sys or /dev (host_path_allowed()). */
         bool (*key_valid)(const char *key);
+        /* A write to key may sleep long in the kernel and touches nothing
+         * outside its device (a block queue's scheduler): the device, into
+         * buf, so the write can run beside other devices' (write-batch.h).
+         * false or NULL: the write runs on the loop thread. */
+        bool (*lane)(const char *key, char *buf, size_t size);
 };
+
+static inline bool backend_equal(const struct backend *be, const char *a, const char *b) {
+        return be->equal ? be->equal(a, b) : value_equal(a, b);
+}
 
 struct hostfs;
 

@@ -8,6 +8,7 @@
 #include "hostfs.h"
 #include "log.h"
 #include "tunables.h"
+#include "write-batch.h"
 
 #define VALUE_MAX 4096
 
@@ -19,10 +20,6 @@ static char *make_id(const char *backend, const char *key, const char **ret_key)
         if (ret_key)
                 *ret_key = id + strlen(backend) + 1;
         return id;
-}
-
-static bool values_equal(const struct backend *be, const char *a, const char *b) {
-        return be->equal ? be->equal(a, b) : value_equal(a, b);
 }
 
 /* Replace *dst by a copy of src (which may be NULL). */
@@ -243,55 +240,160 @@ void tunables_done(struct tunables *t) {
         t->n = t->cap = 0;
 }
 
-static void entry_restore(struct tunables *t, struct entry *e) {
-        char now[VALUE_MAX];
-        int r;
+/* ---- restoring ---- */
 
-        if (!e->be->journaled) {
-                e->be->release(e->be->userdata, e->key);
-                return;
-        }
-        r = e->be->read(e->be->userdata, e->key, now, sizeof now);
-        if (r >= 0 && values_equal(e->be, now, e->original))
-                return;
-        r = e->be->write(e->be->userdata, e->key, e->original);
-        if (r < 0)
-                log_warning_errno(r, "Failed to restore %s to '%s': %m", e->key, e->original);
-        else
-                t->writes++;
+typedef bool (*entry_pick_t)(const struct entry *e, const void *arg);
+
+static struct write_op restore_op(const struct entry *e) {
+        return (struct write_op) {
+                .be = e->be, .key = e->key, .value = e->original,
+                .kind = e->be->journaled ? WRITE_RESTORE : WRITE_RELEASE,
+        };
 }
 
-int tunables_apply(struct tunables *t, const struct plan *p, bool full) {
-        _cleanup_free_ struct journal_record *recs = NULL;
-        char **cur = NULL;
-        bool removed = false;
-        size_t n_recs = 0;
-        char buf[VALUE_MAX];
-        int r = 0;
+/* Queue into ops a restore of every entry pick() chooses, newest first, and
+ * mark those entries: they stay until drop_marked(), so the ops' strings
+ * live through the batch. Returns how many were queued. */
+static size_t restores_queue(struct tunables *t, struct write_op *ops, entry_pick_t pick, const void *arg) {
+        size_t n = 0;
 
-        cur = calloc(p->n + 1, sizeof *cur);
-        recs = calloc(p->n + 1, sizeof *recs);
-        if (!cur || !recs) {
-                free(cur);
-                return -ENOMEM;
+        for (size_t i = t->n; i-- > 0;) {
+                struct entry *e = t->entries[i];
+
+                e->dropping = pick(e, arg);
+                if (e->dropping)
+                        ops[n++] = restore_op(e);
         }
+        return n;
+}
 
-        /* 1. What the host holds now, and the originals to journal. */
+static void restores_finish(struct tunables *t, const struct write_op *ops, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                if (ops[i].result < 0)
+                        log_warning_errno(ops[i].result, "Failed to restore %s to '%s': %m", ops[i].key, ops[i].value);
+                else
+                        t->writes += ops[i].result > 0;
+        }
+}
+
+/* Forget the entries restores_queue() marked. Returns whether there were any. */
+static bool drop_marked(struct tunables *t) {
+        bool any = false;
+
+        for (size_t i = 0; i < t->n; i++)
+                if (t->entries[i]->dropping) {
+                        entry_remove_at(t, i);
+                        any = true;
+                }
+        entries_compact(t);
+        return any;
+}
+
+/* Put back and forget what pick() chooses. Returns whether anything went. */
+static bool restore_where(struct tunables *t, entry_pick_t pick, const void *arg) {
+        _cleanup_free_ struct write_op *ops = calloc(t->n + 1, sizeof *ops);
+        size_t n;
+
+        if (!ops) {
+                /* Short of memory: still put everything back, one at a time. */
+                for (size_t i = t->n; i-- > 0;) {
+                        struct entry *e = t->entries[i];
+                        struct write_op op;
+
+                        e->dropping = pick(e, arg);
+                        if (!e->dropping)
+                                continue;
+                        op = restore_op(e);
+                        write_batch_run(&op, 1);
+                        restores_finish(t, &op, 1);
+                }
+                return drop_marked(t);
+        }
+        n = restores_queue(t, ops, pick, arg);
+        write_batch_run(ops, n);
+        restores_finish(t, ops, n);
+        return drop_marked(t);
+}
+
+static bool pick_all(const struct entry *e, const void *arg) {
+        (void) e, (void) arg;
+        return true;
+}
+
+/* What a profile switch puts back: all the new plan does not set, except
+ * what a backend retunes per device once the switch is done. */
+static bool pick_unplanned(const struct entry *e, const void *plan) {
+        return !plan_find_id(plan, e->id) && !(e->be->retuned_per_device && e->device);
+}
+
+struct device_plan {
+        const struct plan *plan;
+        const char *device;
+};
+
+static bool pick_device_unplanned(const struct entry *e, const void *arg) {
+        const struct device_plan *dp = arg;
+
+        return e->device && streq(e->device, dp->device) && !plan_find_id(dp->plan, e->id);
+}
+
+/* ---- applying ---- */
+
+/* Step 1: what the host holds now (cur), and the originals to journal. */
+static int read_current(struct tunables *t, const struct plan *p, char **cur, struct journal_record *recs,
+                        size_t *n_recs) {
+        char buf[VALUE_MAX];
+
         for (size_t i = 0; i < p->n; i++) {
                 const struct plan_item *it = &p->items[i];
                 int k = it->be->read(it->be->userdata, it->key, buf, sizeof buf);
 
-                if (k >= 0 && !(cur[i] = strdup(buf))) {
-                        r = -ENOMEM;
-                        goto out;
-                }
+                if (k >= 0 && !(cur[i] = strdup(buf)))
+                        return -ENOMEM;
                 if (k < 0 && it->be->journaled) {
                         log_warning_errno(k, "%s: cannot read %s, skipping it: %m", it->owner, it->key);
                         continue;
                 }
                 if (it->be->journaled && !hashmap_get(&t->index, it->id))
-                        recs[n_recs++] = (struct journal_record) { (char *) it->be->name, (char *) it->key, cur[i] };
+                        recs[(*n_recs)++] = (struct journal_record) { (char *) it->be->name, (char *) it->key, cur[i] };
         }
+        return 0;
+}
+
+/* What the entry of a planned setting remembers of it. */
+static int entry_update(struct entry *e, const struct plan_item *it) {
+        /* A dynamic rule's live change keeps the device its setting was
+         * first made for, so a removal still forgets it. */
+        if (set_str(&e->value, it->value) < 0 || set_str(&e->accept, it->accept) < 0 ||
+            set_str(&e->owner, it->owner) < 0 || (it->device && set_str(&e->device, it->device) < 0))
+                return -ENOMEM;
+        return 0;
+}
+
+int tunables_apply(struct tunables *t, const struct plan *p, bool full) {
+        _cleanup_free_ struct journal_record *recs = NULL;
+        _cleanup_free_ struct write_op *ops = NULL;
+        _cleanup_free_ const struct plan_item **set_item = NULL;
+        size_t n_recs = 0, n_restores = 0, n_ops;
+        bool removed = false;
+        char **cur = NULL;
+        int r;
+
+        cur = calloc(p->n + 1, sizeof *cur);
+        recs = calloc(p->n + 1, sizeof *recs);
+        /* Sets: at most the plan; restores (a full apply): at most every
+         * entry, those the plan adds included. */
+        ops = calloc((full ? t->n + 2 * p->n : p->n) + 1, sizeof *ops);
+        set_item = calloc(p->n + 1, sizeof *set_item);
+        if (!cur || !recs || !ops || !set_item) {
+                free(cur);
+                return -ENOMEM;
+        }
+
+        /* 1. What the host holds now, and the originals to journal. */
+        r = read_current(t, p, cur, recs, &n_recs);
+        if (r < 0)
+                goto out;
 
         /* 2. Originals are durable before anything changes. */
         r = journal_append(&t->journal, recs, n_recs);
@@ -309,20 +411,13 @@ int tunables_apply(struct tunables *t, const struct plan *p, bool full) {
                 }
         }
 
-        /* 3. Put back what the new plan no longer sets, newest first. */
-        if (full) {
-                for (size_t i = t->n; i-- > 0;) {
-                        const struct entry *e = t->entries[i];
-                        if (plan_find_id(p, e->id) || (e->be->retuned_per_device && e->device))
-                                continue;
-                        entry_restore(t, t->entries[i]);
-                        entry_remove_at(t, i);
-                        removed = true;
-                }
-                entries_compact(t);
-        }
-
-        /* 4. The new values. */
+        /* 3. Put back what the new plan no longer sets, newest first, and
+         * 4. write the new values, skipping those the host already has: one
+         * batch, so that a device's restores and new values keep their order
+         * while different devices' run side by side. */
+        if (full)
+                n_restores = restores_queue(t, ops, pick_unplanned, p);
+        n_ops = n_restores;
         for (size_t i = 0; i < p->n; i++) {
                 const struct plan_item *it = &p->items[i];
                 struct entry *e = hashmap_get(&t->index, it->id);
@@ -330,19 +425,31 @@ int tunables_apply(struct tunables *t, const struct plan *p, bool full) {
                 if (!e)
                         continue;       /* unreadable, skipped above */
                 e->rejected = false;
-                if (!cur[i] || !values_equal(it->be, cur[i], it->value)) {
-                        int k = it->be->write(it->be->userdata, it->key, it->value);
-                        if (k < 0) {
-                                log_warning_errno(k, "%s: Failed to set %s to '%s', skipping: %m",
-                                                  it->owner, it->key, it->value);
-                                e->rejected = true;
-                        } else
-                                t->writes++;
-                }
-                /* A dynamic rule's live change keeps the device its setting
-                 * was first made for, so a removal still forgets it. */
-                if (set_str(&e->value, it->value) < 0 || set_str(&e->accept, it->accept) < 0 ||
-                    set_str(&e->owner, it->owner) < 0 || (it->device && set_str(&e->device, it->device) < 0)) {
+                if (cur[i] && backend_equal(it->be, cur[i], it->value))
+                        continue;
+                set_item[n_ops - n_restores] = it;
+                ops[n_ops++] = (struct write_op) { .be = it->be, .key = it->key, .value = it->value, .kind = WRITE_SET };
+        }
+        write_batch_run(ops, n_ops);
+
+        restores_finish(t, ops, n_restores);
+        for (size_t i = n_restores; i < n_ops; i++) {
+                const struct write_op *op = &ops[i];
+                const struct plan_item *it = set_item[i - n_restores];
+
+                if (op->result < 0) {
+                        log_warning_errno(op->result, "%s: Failed to set %s to '%s', skipping: %m",
+                                          it->owner, op->key, op->value);
+                        ((struct entry *) hashmap_get(&t->index, it->id))->rejected = true;
+                } else
+                        t->writes++;
+        }
+        if (full)
+                removed = drop_marked(t);
+
+        for (size_t i = 0; i < p->n; i++) {
+                struct entry *e = hashmap_get(&t->index, p->items[i].id);
+                if (e && entry_update(e, &p->items[i]) < 0) {
                         r = -ENOMEM;
                         goto out;
                 }
@@ -362,32 +469,18 @@ out:
 }
 
 int tunables_rollback(struct tunables *t) {
-        for (size_t i = t->n; i-- > 0;) {
-                entry_restore(t, t->entries[i]);
-                entry_remove_at(t, i);
-        }
-        t->n = 0;
+        (void) restore_where(t, pick_all, NULL);
         return journal_sync(t);
 }
 
 int tunables_apply_device(struct tunables *t, const struct plan *p, const char *device) {
-        bool removed = false;
         int r;
 
         r = tunables_apply(t, p, false);
         if (r < 0)
                 return r;
-        for (size_t i = t->n; i-- > 0;) {
-                struct entry *e = t->entries[i];
-                if (!e->device || !streq(e->device, device) || plan_find_id(p, e->id))
-                        continue;
-                entry_restore(t, e);
-                entry_remove_at(t, i);
-                removed = true;
-        }
-        if (!removed)
+        if (!restore_where(t, pick_device_unplanned, &(struct device_plan) { p, device }))
                 return 0;
-        entries_compact(t);
         return journal_sync(t);
 }
 
@@ -492,7 +585,7 @@ int tunables_verify(struct tunables *t, struct change **ret, size_t *n) {
                 if (!e->value || e->rejected)
                         continue;
                 v = read_or_reason(e->be, e->key, now, sizeof now);
-                ok = v && (e->accept ? accept_matches(e->accept, v) : values_equal(e->be, v, e->value));
+                ok = v && (e->accept ? accept_matches(e->accept, v) : backend_equal(e->be, v, e->value));
                 if (!ok && changes_add(&c, e->be->name, e->key, e->accept ?: e->value, now, e->owner) < 0) {
                         change_free_many(c.a, c.n);
                         return -ENOMEM;
@@ -514,7 +607,7 @@ int tunables_diff(struct tunables *t, const struct plan *p, struct change **ret,
 
                 if (!it->be->journaled && !v)
                         snprintf(now, sizeof now, "(not held)");
-                if (!v || !values_equal(it->be, v, it->value))
+                if (!v || !backend_equal(it->be, v, it->value))
                         r = changes_add(&c, it->be->name, it->key, now, it->value, it->owner);
         }
         for (size_t i = 0; i < t->n && r >= 0; i++) {
@@ -526,7 +619,7 @@ int tunables_diff(struct tunables *t, const struct plan *p, struct change **ret,
                 v = read_or_reason(e->be, e->key, now, sizeof now);
                 if (!e->be->journaled)
                         r = changes_add(&c, e->be->name, e->key, now, "(released)", e->owner);
-                else if (!v || !values_equal(e->be, v, e->original))
+                else if (!v || !backend_equal(e->be, v, e->original))
                         r = changes_add(&c, e->be->name, e->key, now, e->original, e->owner);
         }
         if (r < 0) {

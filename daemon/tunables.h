@@ -11,7 +11,9 @@
  *   4. write the new values, skipping those the host already has.
  *
  * A setting both plans share is written once, straight to its new value, and
- * keeps the original journaled when it was first changed. */
+ * keeps the original journaled when it was first changed. Steps 3 and 4 are
+ * one write batch (write-batch.h): each block device's writes keep their
+ * order on a thread of their own, the rest keep theirs on the caller's. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,6 +48,7 @@ struct entry {
         char *owner;
         char *device;
         bool rejected;          /* the host refused the write */
+        bool dropping;          /* being put back: forgotten once the writes are done */
 };
 
 struct tunables {

@@ -356,6 +356,72 @@ static void test_hold(void **state) {
         host_done(&h);
 }
 
+/* Block queues go through the write batch, one lane per device: a switch
+ * puts back one disk and sets another, and the journal still holds exactly
+ * the originals of what is held. */
+static void test_block_queues(void **state) {
+        static const char *const disks[] = { "vda", "vdb", "vdc" };
+        struct host h;
+        struct plan a = {}, b = {};
+        char p[256];
+        unsigned w;
+
+        (void) state;
+        reset_host();
+        for (size_t i = 0; i < ELEMENTSOF(disks); i++) {
+                snprintf(p, sizeof p, "mkdir -p %s/sys/block/%s/queue", root, disks[i]);
+                assert_int_equal(system(p), 0);
+                snprintf(p, sizeof p, "/sys/block/%s/queue/scheduler", disks[i]);
+                put(p, "none [mq-deadline] kyber");
+                snprintf(p, sizeof p, "/sys/block/%s/queue/nr_requests", disks[i]);
+                put(p, "256");
+        }
+        assert_int_equal(host_init(&h, root), 0);
+        assert_int_equal(host_open_journal(&h, journal), 0);
+
+        add(&a, &h, "/sys/block/vda/queue/scheduler", "none");
+        add(&a, &h, "/sys/block/vda/queue/nr_requests", "64");
+        add(&a, &h, "/sys/block/vdb/queue/scheduler", "none");
+        add(&a, &h, "/proc/sys/vm/swappiness", "10");
+        w = writes_to(&h);
+        assert_int_equal(tunables_apply(&h.tunables, &a, true), 0);
+        assert_int_equal(writes_to(&h) - w, 4);
+        assert_string_equal(get("/sys/block/vda/queue/scheduler"), "none");
+        assert_string_equal(get("/sys/block/vda/queue/nr_requests"), "64");
+        assert_string_equal(get("/sys/block/vdb/queue/scheduler"), "none");
+
+        add(&b, &h, "/sys/block/vdc/queue/scheduler", "kyber");
+        add(&b, &h, "/sys/block/vda/queue/nr_requests", "128");
+        w = writes_to(&h);
+        assert_int_equal(tunables_apply(&h.tunables, &b, true), 0);
+        /* vda's scheduler, vdb's scheduler and swappiness back; vdc and vda's depth set. */
+        assert_int_equal(writes_to(&h) - w, 5);
+        assert_string_equal(get("/sys/block/vda/queue/scheduler"), "mq-deadline");
+        assert_string_equal(get("/sys/block/vdb/queue/scheduler"), "mq-deadline");
+        assert_string_equal(get("/sys/block/vdc/queue/scheduler"), "kyber");
+        assert_string_equal(get("/sys/block/vda/queue/nr_requests"), "128");
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "60");
+        assert_int_equal(h.tunables.n, 2);
+
+        struct journal_record *recs = NULL;
+        size_t n = 0, skipped = 0;
+        assert_int_equal(journal_load(journal, "", &recs, &n, &skipped), 2);
+        assert_int_equal(n, 2);
+        for (size_t i = 0; i < n; i++)
+                assert_string_equal(recs[i].original, streq(recs[i].key, "/sys/block/vdc/queue/scheduler") ?
+                                                   "mq-deadline" : "256");
+        journal_record_free_many(recs, n);
+
+        assert_int_equal(tunables_rollback(&h.tunables), 0);
+        assert_string_equal(get("/sys/block/vdc/queue/scheduler"), "mq-deadline");
+        assert_string_equal(get("/sys/block/vda/queue/nr_requests"), "256");
+        assert_int_equal(h.tunables.n, 0);
+
+        plan_done(&a);
+        plan_done(&b);
+        host_done(&h);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_apply_switch_rollback),
@@ -366,6 +432,7 @@ int main(void) {
                 cmocka_unit_test(test_forget_device),
                 cmocka_unit_test(test_hold),
                 cmocka_unit_test(test_per_device),
+                cmocka_unit_test(test_block_queues),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
