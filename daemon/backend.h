@@ -30,7 +30,9 @@ struct backend {
         /* A write to key may sleep long in the kernel and touches nothing
          * outside its device (a block queue's scheduler): the device, into
          * buf, so the write can run beside other devices' (write-batch.h).
-         * false or NULL: the write runs on the loop thread. */
+         * false or NULL: the write runs on the loop thread. A key with a
+         * lane must be the only key naming its setting: writes in different
+         * lanes, or in a lane and on the loop thread, are not ordered. */
         bool (*lane)(const char *key, char *buf, size_t size);
 };
 

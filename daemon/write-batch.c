@@ -10,6 +10,7 @@
 
 #define LANE_NAME_MAX 64
 #define VALUE_MAX 4096
+#define WORKER_STACK (256 * 1024)
 
 static void op_run(struct write_op *op) {
         char now[VALUE_MAX];
@@ -82,35 +83,45 @@ static unsigned assign_slots(const struct write_op *ops, size_t n, unsigned *slo
         return n_lanes < WRITE_BATCH_THREADS_MAX ? n_lanes : WRITE_BATCH_THREADS_MAX;
 }
 
+static void run_all_here(struct write_op *ops, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                op_run(&ops[i]);
+}
+
 unsigned write_batch_run(struct write_op *ops, size_t n) {
         _cleanup_free_ unsigned *slot = NULL;
         _cleanup_free_ char (*names)[LANE_NAME_MAX] = NULL;
         struct worker workers[WRITE_BATCH_THREADS_MAX];
         unsigned n_workers, started = 0;
-        bool any_inline;
+        bool any_inline, attr_made, have_attr;
+        pthread_attr_t attr;
 
         slot = calloc(n + 1, sizeof *slot);
         names = calloc(n + 1, sizeof *names);
         if (!slot || !names) {
                 /* Short of memory: the same writes, one after the other. */
-                for (size_t i = 0; i < n; i++)
-                        op_run(&ops[i]);
+                run_all_here(ops, n);
                 return 0;
         }
         n_workers = assign_slots(ops, n, slot, names, &any_inline);
         /* One lane and nothing else to do: no thread buys anything. */
         if (n_workers == 1 && !any_inline) {
-                for (size_t i = 0; i < n; i++)
-                        op_run(&ops[i]);
+                run_all_here(ops, n);
                 return 0;
         }
 
+        /* A write needs a few KiB of stack, not the default 8 MiB of address space. */
+        attr_made = pthread_attr_init(&attr) == 0;
+        have_attr = attr_made && pthread_attr_setstacksize(&attr, WORKER_STACK) == 0;
         for (unsigned w = 0; w < n_workers; w++) {
                 workers[w] = (struct worker) { .ops = ops, .slot = slot, .n = n, .id = w + 1 };
                 /* The threads inherit the loop's blocked signals. */
-                workers[w].started = pthread_create(&workers[w].thread, NULL, worker_main, &workers[w]) == 0;
+                workers[w].started = pthread_create(&workers[w].thread, have_attr ? &attr : NULL, worker_main,
+                                                    &workers[w]) == 0;
                 started += workers[w].started;
         }
+        if (attr_made)
+                (void) pthread_attr_destroy(&attr);
         worker_run_ops(&(struct worker) { .ops = ops, .slot = slot, .n = n, .id = 0 });
         for (unsigned w = 0; w < n_workers; w++) {
                 if (workers[w].started)

@@ -15,9 +15,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "kvmtuned/macro.h"
+#include "log.h"
+#include "tunables.h"
 #include "write-batch.h"
 
 /* A host in memory. Keys are "lane/name"; a key "lane/-" has no lane. */
@@ -36,28 +39,55 @@ static bool was_written(const char *key) {
         return false;
 }
 
+/* What was written, for reads after a write. */
+static struct { char key[32], value[32]; } store[LOG_MAX];
+static unsigned n_store;
+
+static void store_put(const char *key, const char *value) {
+        unsigned i;
+
+        for (i = 0; i < n_store && !streq(store[i].key, key); i++)
+                ;
+        if (i == LOG_MAX)
+                return;
+        n_store += i == n_store;
+        snprintf(store[i].key, sizeof store[i].key, "%s", key);
+        snprintf(store[i].value, sizeof store[i].value, "%s", value);
+}
+
 static int mem_write(void *userdata, const char *key, const char *value) {
         struct timespec until;
         int r = 0;
 
-        (void) userdata, (void) value;
+        (void) userdata;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += 10;
         pthread_mutex_lock(&lock);
         while (wait_for && streq(key, "a/wait") && !was_written(wait_for) && r == 0)
-                r = pthread_cond_timedwait(&changed, &lock, &until);
+                r = pthread_cond_timedwait(&changed, &lock, &until) == ETIMEDOUT ? ETIMEDOUT : 0;
         if (n_written < LOG_MAX) {
                 snprintf(written[n_written], sizeof written[n_written], "%s", key);
                 writer[n_written++] = pthread_self();
         }
+        if (strstr(key, "fail"))
+                r = EACCES;
+        else if (!r)
+                store_put(key, value);
         pthread_cond_broadcast(&changed);
         pthread_mutex_unlock(&lock);
-        return r ? -ETIMEDOUT : 0;
+        return r ? -r : 0;
 }
 
 static int mem_read(void *userdata, const char *key, char *buf, size_t size) {
+        const char *v = strstr(key, "held") ? "old" : "other";
+
         (void) userdata;
-        snprintf(buf, size, "%s", strstr(key, "held") ? "old" : "other");
+        pthread_mutex_lock(&lock);
+        for (unsigned i = 0; i < n_store; i++)
+                if (streq(store[i].key, key))
+                        v = store[i].value;
+        snprintf(buf, size, "%s", v);
+        pthread_mutex_unlock(&lock);
         return (int) strlen(buf);
 }
 
@@ -86,7 +116,8 @@ static struct write_op set(const char *key) {
 
 static int reset(void **state) {
         (void) state;
-        n_written = n_released = 0;
+        log_set_level(KT_LOG_ERR);
+        n_written = n_released = n_store = 0;
         wait_for = NULL;
         return 0;
 }
@@ -150,7 +181,8 @@ static void test_more_lanes_than_threads(void **state) {
                 snprintf(keys[i], sizeof keys[i], "l%u/%u", i % LANES, i / LANES);
                 ops[i] = set(keys[i]);
         }
-        assert_int_equal(write_batch_run(ops, LANES * 2), WRITE_BATCH_THREADS_MAX);
+        /* Fewer threads (a pids limit) only means lanes share them. */
+        assert_true(write_batch_run(ops, LANES * 2) <= WRITE_BATCH_THREADS_MAX);
         assert_int_equal(n_written, LANES * 2);
         for (unsigned i = 0; i < LANES; i++) {
                 assert_int_equal(ops[i].result, 1);
@@ -173,6 +205,44 @@ static void test_restore_and_release(void **state) {
         assert_int_equal(n_written, 1);
         assert_string_equal(written[0], "b/moved");
         assert_int_equal(n_released, 1);
+}
+
+/* Through the tunables set: in a lane, a switch puts back (newest first)
+ * before it sets, and a refused write marks its own entry, not another. */
+static void test_tunables_switch(void **state) {
+        char dir[] = "/tmp/kt-write-batch-XXXXXX", journal[64];
+        struct backend be = mem;
+        struct backend *backends[] = { &be };
+        struct tunables t;
+        struct plan a = {}, b = {};
+
+        (void) state;
+        assert_non_null(mkdtemp(dir));
+        snprintf(journal, sizeof journal, "%s/journal", dir);
+        assert_true(tunables_init(&t, backends, 1, journal, "boot") >= 0);
+        assert_int_equal(plan_add(&a, &be, "a/1", "new", NULL, "test", NULL), 0);
+        assert_int_equal(plan_add(&a, &be, "a/2", "new", NULL, "test", NULL), 0);
+        assert_int_equal(tunables_apply(&t, &a, true), 0);
+
+        n_written = 0;
+        assert_int_equal(plan_add(&b, &be, "a/3", "new", NULL, "test", NULL), 0);
+        assert_int_equal(plan_add(&b, &be, "a/fail", "new", NULL, "test", NULL), 0);
+        assert_int_equal(plan_add(&b, &be, "b/1", "new", NULL, "test", NULL), 0);
+        assert_int_equal(tunables_apply(&t, &b, true), 0);
+        assert_int_equal(n_written, 5);
+        assert_true(position("a/2") < position("a/1"));
+        assert_true(position("a/1") < position("a/3") && position("a/3") < position("a/fail"));
+        assert_int_equal(t.n, 3);
+        for (size_t i = 0; i < t.n; i++)
+                assert_int_equal(t.entries[i]->rejected, streq(t.entries[i]->key, "a/fail"));
+
+        assert_int_equal(tunables_rollback(&t), 0);
+        assert_int_equal(t.n, 0);
+        tunables_done(&t);
+        plan_done(&a);
+        plan_done(&b);
+        assert_int_equal(unlink(journal), 0);
+        assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_file_backend_lanes(void **state) {
@@ -199,6 +269,7 @@ int main(void) {
                 cmocka_unit_test_setup(test_single_lane_runs_here, reset),
                 cmocka_unit_test_setup(test_more_lanes_than_threads, reset),
                 cmocka_unit_test_setup(test_restore_and_release, reset),
+                cmocka_unit_test_setup(test_tunables_switch, reset),
                 cmocka_unit_test_setup(test_file_backend_lanes, reset),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
