@@ -6,6 +6,7 @@ they talk on. Each knows how to tell that it has applied its profile
 client switches profiles."""
 
 import os
+import select
 import shutil
 import signal
 import socket
@@ -108,8 +109,12 @@ class Daemon:
             self.check_alive()
             if self.ready():
                 return
-            time.sleep(0.01)
+            self.wait_event(0.01)
         raise RuntimeError("%s: not ready within %d s:\n%s" % (self.name, timeout, self.output()))
+
+    def wait_event(self, timeout):
+        """Sleep until the daemon may have news, at most timeout seconds."""
+        time.sleep(timeout)
 
     def check_alive(self):
         if self.proc.poll() is not None:
@@ -207,6 +212,13 @@ class Kvmtuned(Daemon):
                 # daemon's next sd_notify() (a datagram queue holds ten).
                 self.close_notify()
         return True
+
+    def wait_event(self, timeout):
+        # Wake as READY=1 arrives, so ready_at is not up to 10 ms late.
+        if self.notify:
+            select.select([self.notify], [], [], timeout)
+        else:
+            time.sleep(timeout)
 
     def close_notify(self):
         if self.notify:
