@@ -76,15 +76,31 @@ static int on_status_signal(sd_event_source *s, const struct signalfd_siginfo *s
         return 0;
 }
 
-static int on_state_sync(sd_event_source *s, void *userdata) {
+/* What a switch makes durable after its reply has gone: the remembered
+ * choice (renamed into place already, so a kill cannot lose it) and the
+ * journal without the records of settings it put back. */
+static int on_after_reply(sd_event_source *s, void *userdata) {
         struct manager *m = userdata;
         int r;
 
         (void) s;
-        r = state_sync(m->opts->state_dir);
-        if (r < 0)
-                log_warning_errno(r, "Failed to write the chosen profile to disk in %s: %m", m->opts->state_dir);
+        if (m->state_unsynced) {
+                m->state_unsynced = false;
+                r = state_sync(m->opts->state_dir);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to write the chosen profile to disk in %s: %m",
+                                          m->opts->state_dir);
+        }
+        (void) tunables_compact(&m->host.tunables);
         return 0;
+}
+
+static void after_reply(struct manager *m) {
+        int r = sd_event_source_set_enabled(m->after_reply, SD_EVENT_ONESHOT);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot schedule the writes that follow a reply, making them now: %m");
+                (void) on_after_reply(m->after_reply, m);
+        }
 }
 
 /* The choice, for the next start: renamed into place now, so the reply
@@ -98,9 +114,8 @@ static void remember(struct manager *m, const char *name) {
                 log_warning_errno(r, "Failed to remember %s in %s: %m", name ?: "'off'", m->opts->state_dir);
                 return;
         }
-        r = sd_event_source_set_enabled(m->state_sync, SD_EVENT_ONESHOT);
-        if (r < 0)
-                log_warning_errno(r, "Cannot schedule writing the chosen profile to disk: %m");
+        m->state_unsynced = true;
+        after_reply(m);
 }
 
 int manager_new(const struct options *o, struct manager **ret) {
@@ -129,9 +144,9 @@ int manager_new(const struct options *o, struct manager **ret) {
         if (r >= 0)
                 r = sd_event_add_signal(m->event, &m->sig_usr1, SIGUSR1 | SD_EVENT_SIGNAL_PROCMASK, on_status_signal, m);
         if (r >= 0)
-                r = sd_event_add_defer(m->event, &m->state_sync, on_state_sync, m);
+                r = sd_event_add_defer(m->event, &m->after_reply, on_after_reply, m);
         if (r >= 0)
-                r = sd_event_source_set_enabled(m->state_sync, SD_EVENT_OFF);
+                r = sd_event_source_set_enabled(m->after_reply, SD_EVENT_OFF);
         if (r < 0)
                 goto fail;
         *ret = m;
@@ -162,7 +177,7 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_unref(m->sig_int);
         sd_event_source_unref(m->sig_hup);
         sd_event_source_unref(m->sig_usr1);
-        sd_event_source_unref(m->state_sync);
+        sd_event_source_unref(m->after_reply);
         host_done(&m->host);
         plugins_done(&m->plugins);
         sd_event_unref(m->event);
@@ -249,6 +264,8 @@ int manager_switch(struct manager *m, const char *name, const char *reason, char
         set_reason(m, reason);
 
         remember(m, name);
+        if (tunables_compact_pending(&m->host.tunables))
+                after_reply(m);
         log_info("Profile %s active (%s): %zu settings, %u written.", name, reason, plan.n,
                  m->host.tunables.writes - writes);
         plan_done(&plan);
@@ -290,8 +307,8 @@ void manager_shutdown(struct manager *m) {
         int r, pending = 0;
 
         /* A choice made just before the stop still reaches the disk. */
-        if (sd_event_source_get_enabled(m->state_sync, &pending) >= 0 && pending)
-                (void) on_state_sync(m->state_sync, m);
+        if (sd_event_source_get_enabled(m->after_reply, &pending) >= 0 && pending)
+                (void) on_after_reply(m->after_reply, m);
         r = tunables_rollback(&m->host.tunables);
         if (r < 0)
                 log_warning_errno(r, "Failed to empty the journal: %m");

@@ -28,7 +28,8 @@ struct manager {
 
         sd_event_source *sig_term, *sig_int, *sig_hup;
         sd_event_source *sig_usr1;      /* status into the log */
-        sd_event_source *state_sync;    /* the remembered choice to disk, after the reply */
+        sd_event_source *after_reply;   /* fsyncs a reply need not wait for */
+        bool state_unsynced;            /* the remembered choice is not on disk yet */
 
         struct monitor *monitor;        /* load samples for the dynamic rules */
         struct udev_watch *udev;        /* device hotplug; NULL when unavailable */

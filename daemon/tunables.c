@@ -162,6 +162,7 @@ const struct backend *tunables_backend(const struct tunables *t, const char *nam
 static int journal_sync(struct tunables *t) {
         _cleanup_free_ struct journal_record *recs = calloc(t->n + 1, sizeof *recs);
         size_t n = 0;
+        int r;
 
         if (!recs)
                 return -ENOMEM;
@@ -170,7 +171,25 @@ static int journal_sync(struct tunables *t) {
                 if (e->be->journaled)
                         recs[n++] = (struct journal_record) { (char *) e->be->name, (char *) e->key, e->original };
         }
-        return journal_rewrite(&t->journal, recs, n);
+        r = journal_rewrite(&t->journal, recs, n);
+        if (r >= 0)
+                t->compact_pending = false;
+        return r;
+}
+
+bool tunables_compact_pending(const struct tunables *t) {
+        return t->compact_pending;
+}
+
+int tunables_compact(struct tunables *t) {
+        int r;
+
+        if (!t->compact_pending)
+                return 0;
+        r = journal_sync(t);
+        if (r < 0)
+                log_warning_errno(r, "Failed to compact journal %s: %m", t->journal.path);
+        return r;
 }
 
 int tunables_init(struct tunables *t, struct backend **backends, size_t n_backends,
@@ -396,6 +415,8 @@ int tunables_apply(struct tunables *t, const struct plan *p, bool full) {
                 goto out;
 
         /* 2. Originals are durable before anything changes. */
+        if (n_recs > 0 && t->compact_pending)
+                (void) tunables_compact(t);
         r = journal_append(&t->journal, recs, n_recs);
         if (r < 0) {
                 log_error_errno(r, "Failed to write journal %s, changing nothing: %m", t->journal.path);
@@ -455,12 +476,8 @@ int tunables_apply(struct tunables *t, const struct plan *p, bool full) {
                 }
         }
 
-        if (removed) {
-                r = journal_sync(t);
-                if (r < 0)
-                        log_warning_errno(r, "Failed to compact journal %s: %m", t->journal.path);
-                r = 0;
-        }
+        if (removed)
+                t->compact_pending = true;
 out:
         for (size_t i = 0; i < p->n; i++)
                 free(cur[i]);

@@ -59,6 +59,7 @@ struct tunables {
         size_t n, cap;
         struct hashmap index;   /* id -> entry */
         unsigned writes;        /* host writes done, for status and benchmarks */
+        bool compact_pending;   /* the journal still holds records of settings put back */
 };
 
 /* A difference between what is and what would be / should be. */
@@ -89,6 +90,14 @@ void tunables_done(struct tunables *t);
  * journal cannot be written, with the host unchanged; a write the host
  * refuses is logged and skipped. */
 int tunables_apply(struct tunables *t, const struct plan *p, bool full);
+
+/* A full apply that put settings back leaves their records in the journal
+ * until tunables_compact(). Dropping them is not needed for safety — a
+ * replay would put back values the host already has — and costs an fsync,
+ * which a caller can make after it has replied. The next apply compacts
+ * first, so no stale record ever precedes a new one. */
+bool tunables_compact_pending(const struct tunables *t);
+int tunables_compact(struct tunables *t);
 
 /* Put everything back, newest first, and empty the journal. */
 int tunables_rollback(struct tunables *t);

@@ -403,8 +403,15 @@ static void test_block_queues(void **state) {
         assert_string_equal(get("/proc/sys/vm/swappiness"), "60");
         assert_int_equal(h.tunables.n, 2);
 
+        /* The records of what went back leave the journal when the caller
+         * compacts it (after its reply). */
         struct journal_record *recs = NULL;
         size_t n = 0, skipped = 0;
+        assert_true(tunables_compact_pending(&h.tunables));
+        assert_int_equal(journal_load(journal, "", &recs, &n, &skipped), 5);
+        journal_record_free_many(recs, n);
+        assert_int_equal(tunables_compact(&h.tunables), 0);
+        assert_false(tunables_compact_pending(&h.tunables));
         assert_int_equal(journal_load(journal, "", &recs, &n, &skipped), 2);
         assert_int_equal(n, 2);
         for (size_t i = 0; i < n; i++)
@@ -412,7 +419,21 @@ static void test_block_queues(void **state) {
                                                    "mq-deadline" : "256");
         journal_record_free_many(recs, n);
 
+        /* An apply that journals a new original compacts first: no stale
+         * record may precede it. */
+        assert_int_equal(tunables_apply(&h.tunables, &a, true), 0);
+        assert_true(tunables_compact_pending(&h.tunables));
+        struct plan c = {};
+        add(&c, &h, "/sys/block/vdc/queue/scheduler", "kyber");
+        add(&c, &h, "/sys/block/vda/queue/nr_requests", "128");
+        add(&c, &h, "/proc/sys/vm/dirty_ratio", "30");
+        assert_int_equal(tunables_apply(&h.tunables, &c, false), 0);
+        assert_int_equal(journal_load(journal, "", &recs, &n, &skipped), (int) h.tunables.n);
+        journal_record_free_many(recs, n);
+
         assert_int_equal(tunables_rollback(&h.tunables), 0);
+        assert_false(tunables_compact_pending(&h.tunables));
+        plan_done(&c);
         assert_string_equal(get("/sys/block/vdc/queue/scheduler"), "mq-deadline");
         assert_string_equal(get("/sys/block/vda/queue/nr_requests"), "256");
         assert_int_equal(h.tunables.n, 0);
