@@ -12,8 +12,9 @@
  *
  * A setting both plans share is written once, straight to its new value, and
  * keeps the original journaled when it was first changed. Steps 3 and 4 are
- * one write batch (write-batch.h): each block device's writes keep their
- * order on a thread of their own, the rest keep theirs on the caller's. */
+ * one write batch (write-batch.h): each block device's scheduler and queue
+ * depth keep their order on a thread of their own, the rest keep theirs on
+ * the caller's. */
 
 #include <stdbool.h>
 #include <stddef.h>

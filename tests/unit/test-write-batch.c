@@ -256,6 +256,11 @@ static void test_file_backend_lanes(void **state) {
         assert_string_equal(lane, "vda");
         assert_true(be.lane("/sys/block/nvme0n1/queue/nr_requests", lane, sizeof lane));
         assert_string_equal(lane, "nvme0n1");
+        assert_true(be.lane("/sys/block/sda/queue/wbt_lat_usec", lane, sizeof lane));
+        assert_string_equal(lane, "sda");
+        /* Cheap stores stay on the loop thread. */
+        assert_false(be.lane("/sys/block/vda/queue/read_ahead_kb", lane, sizeof lane));
+        assert_false(be.lane("/sys/block/vda/queue/scheduler/x", lane, sizeof lane));
         assert_false(be.lane("/sys/block/vda/size", lane, sizeof lane));
         assert_false(be.lane("/sys/block//queue/scheduler", lane, sizeof lane));
         assert_false(be.lane("/proc/sys/vm/swappiness", lane, sizeof lane));
