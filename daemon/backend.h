@@ -12,6 +12,9 @@
 
 #include "hostfs.h"
 
+/* Room for any value a backend reads: a sysfs or procfs file's worth. */
+#define BACKEND_VALUE_MAX 4096
+
 struct backend {
         const char *name;       /* as written in the journal */
         bool journaled;         /* false: release() undoes, nothing survives a crash */

@@ -104,8 +104,8 @@ static void after_reply(struct manager *m) {
 }
 
 /* The choice, for the next start: renamed into place now, so the reply
- * that follows is true even if we are killed, and made durable on the next
- * turn of the loop, after the reply has gone. */
+ * that follows is true even if we are killed, and made durable by
+ * on_after_reply(), after the reply has gone. */
 static void remember(struct manager *m, const char *name) {
         int r;
 
@@ -115,7 +115,6 @@ static void remember(struct manager *m, const char *name) {
                 return;
         }
         m->state_unsynced = true;
-        after_reply(m);
 }
 
 int manager_new(const struct options *o, struct manager **ret) {
@@ -264,8 +263,7 @@ int manager_switch(struct manager *m, const char *name, const char *reason, char
         set_reason(m, reason);
 
         remember(m, name);
-        if (tunables_compact_pending(&m->host.tunables))
-                after_reply(m);
+        after_reply(m);
         log_info("Profile %s active (%s): %zu settings, %u written.", name, reason, plan.n,
                  m->host.tunables.writes - writes);
         plan_done(&plan);
@@ -284,6 +282,7 @@ int manager_off(struct manager *m) {
         m->active = NULL;
         set_reason(m, "turned off");
         remember(m, NULL);
+        after_reply(m);
         log_info("Tuning off: every original value restored.");
         changed(m);
         return 0;

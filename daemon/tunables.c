@@ -10,8 +10,6 @@
 #include "tunables.h"
 #include "write-batch.h"
 
-#define VALUE_MAX 4096
-
 static char *make_id(const char *backend, const char *key, const char **ret_key) {
         char *id;
 
@@ -175,10 +173,6 @@ static int journal_sync(struct tunables *t) {
         if (r >= 0)
                 t->compact_pending = false;
         return r;
-}
-
-bool tunables_compact_pending(const struct tunables *t) {
-        return t->compact_pending;
 }
 
 int tunables_compact(struct tunables *t) {
@@ -361,7 +355,7 @@ static bool pick_device_unplanned(const struct entry *e, const void *arg) {
 /* Step 1: what the host holds now (cur), and the originals to journal. */
 static int read_current(struct tunables *t, const struct plan *p, char **cur, struct journal_record *recs,
                         size_t *n_recs) {
-        char buf[VALUE_MAX];
+        char buf[BACKEND_VALUE_MAX];
 
         for (size_t i = 0; i < p->n; i++) {
                 const struct plan_item *it = &p->items[i];
@@ -592,7 +586,7 @@ bool accept_matches(const char *accept, const char *value) {
 
 int tunables_verify(struct tunables *t, struct change **ret, size_t *n) {
         struct changes c = {};
-        char now[VALUE_MAX];
+        char now[BACKEND_VALUE_MAX];
 
         for (size_t i = 0; i < t->n; i++) {
                 const struct entry *e = t->entries[i];
@@ -615,7 +609,7 @@ int tunables_verify(struct tunables *t, struct change **ret, size_t *n) {
 
 int tunables_diff(struct tunables *t, const struct plan *p, struct change **ret, size_t *n) {
         struct changes c = {};
-        char now[VALUE_MAX];
+        char now[BACKEND_VALUE_MAX];
         int r = 0;
 
         for (size_t i = 0; i < p->n && r >= 0; i++) {

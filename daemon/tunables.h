@@ -93,11 +93,10 @@ void tunables_done(struct tunables *t);
 int tunables_apply(struct tunables *t, const struct plan *p, bool full);
 
 /* A full apply that put settings back leaves their records in the journal
- * until tunables_compact(). Dropping them is not needed for safety — a
- * replay would put back values the host already has — and costs an fsync,
- * which a caller can make after it has replied. The next apply compacts
- * first, so no stale record ever precedes a new one. */
-bool tunables_compact_pending(const struct tunables *t);
+ * (compact_pending) until tunables_compact(). Dropping them is not needed
+ * for safety — a replay would put back values the host already has — and
+ * costs an fsync, which a caller can make after it has replied. The next
+ * apply compacts first, so no stale record ever precedes a new one. */
 int tunables_compact(struct tunables *t);
 
 /* Put everything back, newest first, and empty the journal. */

@@ -9,11 +9,10 @@
 #include "write-batch.h"
 
 #define LANE_NAME_MAX 64
-#define VALUE_MAX 4096
 #define WORKER_STACK (256 * 1024)
 
 static void op_run(struct write_op *op) {
-        char now[VALUE_MAX];
+        char now[BACKEND_VALUE_MAX];
         int r;
 
         switch (op->kind) {

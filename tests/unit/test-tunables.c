@@ -407,11 +407,11 @@ static void test_block_queues(void **state) {
          * compacts it (after its reply). */
         struct journal_record *recs = NULL;
         size_t n = 0, skipped = 0;
-        assert_true(tunables_compact_pending(&h.tunables));
+        assert_true(h.tunables.compact_pending);
         assert_int_equal(journal_load(journal, "", &recs, &n, &skipped), 5);
         journal_record_free_many(recs, n);
         assert_int_equal(tunables_compact(&h.tunables), 0);
-        assert_false(tunables_compact_pending(&h.tunables));
+        assert_false(h.tunables.compact_pending);
         assert_int_equal(journal_load(journal, "", &recs, &n, &skipped), 2);
         assert_int_equal(n, 2);
         for (size_t i = 0; i < n; i++)
@@ -422,7 +422,7 @@ static void test_block_queues(void **state) {
         /* An apply that journals a new original compacts first: no stale
          * record may precede it. */
         assert_int_equal(tunables_apply(&h.tunables, &a, true), 0);
-        assert_true(tunables_compact_pending(&h.tunables));
+        assert_true(h.tunables.compact_pending);
         struct plan c = {};
         add(&c, &h, "/sys/block/vdc/queue/scheduler", "kyber");
         add(&c, &h, "/sys/block/vda/queue/nr_requests", "128");
@@ -432,7 +432,7 @@ static void test_block_queues(void **state) {
         journal_record_free_many(recs, n);
 
         assert_int_equal(tunables_rollback(&h.tunables), 0);
-        assert_false(tunables_compact_pending(&h.tunables));
+        assert_false(h.tunables.compact_pending);
         plan_done(&c);
         assert_string_equal(get("/sys/block/vdc/queue/scheduler"), "mq-deadline");
         assert_string_equal(get("/sys/block/vda/queue/nr_requests"), "256");
