@@ -20,35 +20,16 @@
 #include "monitor.h"
 #include "plugins.h"
 #include "profile.h"
+#include "scratch.h"
 
 static char root[64];
 
 static void put(const char *rel, const char *text) {
-        char p[256], cmd[300];
-        FILE *f;
-
-        snprintf(cmd, sizeof cmd, "mkdir -p $(dirname %s%s)", root, rel);
-        assert_int_equal(system(cmd), 0);
-        snprintf(p, sizeof p, "%s%s", root, rel);
-        f = fopen(p, "w");
-        assert_non_null(f);
-        fputs(text, f);
-        fclose(f);
+        scratch_put(root, rel, text);
 }
 
 static char *get(const char *rel) {
-        static char buf[256];
-        char p[256];
-        FILE *f;
-
-        snprintf(p, sizeof p, "%s%s", root, rel);
-        f = fopen(p, "r");
-        assert_non_null(f);
-        if (!fgets(buf, sizeof buf, f))
-                buf[0] = '\0';
-        fclose(f);
-        buf[strcspn(buf, "\n")] = '\0';
-        return buf;
+        return scratch_get(root, rel);
 }
 
 static int setup(void **state) {

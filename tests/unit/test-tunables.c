@@ -18,33 +18,16 @@
 #include "host.h"
 #include "kvmtuned/macro.h"
 #include "log.h"
+#include "scratch.h"
 
 static char root[64], journal[128];
 
 static void put(const char *rel, const char *value) {
-        char p[256];
-        FILE *f;
-
-        snprintf(p, sizeof p, "%s%s", root, rel);
-        f = fopen(p, "w");
-        assert_non_null(f);
-        fprintf(f, "%s\n", value);
-        fclose(f);
+        scratch_put(root, rel, value);
 }
 
 static char *get(const char *rel) {
-        static char buf[256];
-        char p[256];
-        FILE *f;
-
-        snprintf(p, sizeof p, "%s%s", root, rel);
-        f = fopen(p, "r");
-        assert_non_null(f);
-        if (!fgets(buf, sizeof buf, f))
-                buf[0] = '\0';
-        fclose(f);
-        buf[strcspn(buf, "\n")] = '\0';
-        return buf;
+        return scratch_get(root, rel);
 }
 
 /* A write counter: wraps the file backend to see every host write. */
@@ -369,8 +352,6 @@ static void test_block_queues(void **state) {
         (void) state;
         reset_host();
         for (size_t i = 0; i < ELEMENTSOF(disks); i++) {
-                snprintf(p, sizeof p, "mkdir -p %s/sys/block/%s/queue", root, disks[i]);
-                assert_int_equal(system(p), 0);
                 snprintf(p, sizeof p, "/sys/block/%s/queue/scheduler", disks[i]);
                 put(p, "none [mq-deadline] kyber");
                 snprintf(p, sizeof p, "/sys/block/%s/queue/nr_requests", disks[i]);
