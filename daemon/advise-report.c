@@ -5,6 +5,7 @@
  * report from the Advise reply to print it). */
 
 #include "advise.h"
+#include "array.h"
 #include "kvmtuned/macro.h"
 
 static const char *const severity_names[_ADVISE_SEVERITY_MAX] = {
@@ -26,15 +27,8 @@ int advise_severity_from_string(const char *s) {
 }
 
 int advise_report_push(struct advise_report *r, struct advise_finding *f) {
-        if (r->n == r->cap) {
-                size_t cap = r->cap ? r->cap * 2 : 16;
-                struct advise_finding *t = realloc(r->findings, cap * sizeof *t);
-
-                if (!t)
-                        return -ENOMEM;
-                r->findings = t;
-                r->cap = cap;
-        }
+        if (ARRAY_RESERVE(r->findings, r->cap, r->n, 16) < 0)
+                return -ENOMEM;
         r->findings[r->n++] = *f;
         *f = (struct advise_finding) {};
         return 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "array.h"
 #include "journal.h"
 #include "kvmtuned/macro.h"
 #include "strbuf.h"
@@ -189,15 +190,10 @@ int journal_parse(const char *text, size_t len, const char *boot_id,
                         (*skipped)++;
                         continue;
                 }
-                if (n == cap) {
-                        size_t ncap = cap ? cap * 2 : 16;
-                        struct journal_record *t = realloc(recs, ncap * sizeof *recs);
-                        if (!t) {
-                                free(rec.backend), free(rec.key), free(rec.original);
-                                journal_record_free_many(recs, n);
-                                return -ENOMEM;
-                        }
-                        recs = t, cap = ncap;
+                if (ARRAY_RESERVE(recs, cap, n, 16) < 0) {
+                        free(rec.backend), free(rec.key), free(rec.original);
+                        journal_record_free_many(recs, n);
+                        return -ENOMEM;
                 }
                 recs[n++] = rec;
         }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "hostfs.h"
 #include "log.h"
 #include "tunables.h"
@@ -61,14 +62,8 @@ int plan_add(struct plan *p, const struct backend *be, const char *key, const ch
         if (pos > 0) {
                 it = &p->items[pos - 1];
         } else {
-                if (p->n == p->cap) {
-                        size_t cap = p->cap ? p->cap * 2 : 32;
-                        struct plan_item *t = realloc(p->items, cap * sizeof *t);
-                        if (!t)
-                                return -ENOMEM;
-                        p->items = t;
-                        p->cap = cap;
-                }
+                if (ARRAY_RESERVE(p->items, p->cap, p->n, 32) < 0)
+                        return -ENOMEM;
                 it = &p->items[p->n];
                 *it = (struct plan_item) { .be = be, .key = k, .id = TAKE_PTR(id) };
                 if (hashmap_put(&p->index, it->id, (void *) (uintptr_t) (p->n + 1)) < 0) {
@@ -112,14 +107,8 @@ static void entry_free(struct entry *e) {
 static struct entry *entry_add(struct tunables *t, const struct backend *be, const char *key, const char *original) {
         struct entry *e;
 
-        if (t->n == t->cap) {
-                size_t cap = t->cap ? t->cap * 2 : 32;
-                struct entry **a = realloc(t->entries, cap * sizeof *a);
-                if (!a)
-                        return NULL;
-                t->entries = a;
-                t->cap = cap;
-        }
+        if (ARRAY_RESERVE(t->entries, t->cap, t->n, 32) < 0)
+                return NULL;
         e = calloc(1, sizeof *e);
         if (!e)
                 return NULL;
@@ -536,14 +525,8 @@ static int changes_add(struct changes *c, const char *backend, const char *key, 
                        const char *to, const char *owner) {
         struct change *x;
 
-        if (c->n == c->cap) {
-                size_t cap = c->cap ? c->cap * 2 : 16;
-                struct change *a = realloc(c->a, cap * sizeof *a);
-                if (!a)
-                        return -ENOMEM;
-                c->a = a;
-                c->cap = cap;
-        }
+        if (ARRAY_RESERVE(c->a, c->cap, c->n, 16) < 0)
+                return -ENOMEM;
         x = &c->a[c->n];
         *x = (struct change) {};
         if (set_str(&x->backend, backend) < 0 || set_str(&x->key, key) < 0 || set_str(&x->from, from) < 0 ||
