@@ -139,7 +139,7 @@ static int run(const char *root, const char *journal_dir, unsigned n, struct res
         if (r < 0)
                 return r;
         backend_file_init(&be, &fs);
-        r = tunables_init(&tun, backends, 1, journal, "bench-boot-id");
+        r = tunables_init(&tun, backends, 1, journal, "bench-boot-id", NULL);
         if (r < 0)
                 return r;
 

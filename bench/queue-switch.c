@@ -77,7 +77,7 @@ static int measure(const char *journal, bool lanes, unsigned n, unsigned rounds,
         backend_file_init(&be, &fs);
         if (!lanes)
                 be.lane = NULL;
-        r = tunables_init(&tun, backends, 1, journal, "bench-boot-id");
+        r = tunables_init(&tun, backends, 1, journal, "bench-boot-id", NULL);
         if (r < 0)
                 return r;
         for (unsigned round = 0; round <= rounds && r >= 0; round++) {

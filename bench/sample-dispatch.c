@@ -82,7 +82,7 @@ int main(int argc, char *argv[]) {
         dirs.dirs = &argv[3];
         snprintf(journal, sizeof journal, "%s/journal", argv[1]);
         t = calloc(n, sizeof *t);
-        if (!t || host_init(&h, argv[1]) < 0 || host_open_journal(&h, journal) < 0 ||
+        if (!t || host_init(&h, argv[1]) < 0 || host_open_journal(&h, journal, NULL) < 0 ||
             plugins_load_dir(&ps, argv[2]) < 0)
                 return 1;
         plugins_probe(&ps, &h);

@@ -25,15 +25,18 @@ int host_add_backend(struct host *h, struct backend *be) {
         if (h->n_backends >= HOST_MAX_BACKENDS)
                 return -E2BIG;
         h->backends[h->n_backends++] = be;
+        /* A backend that comes after the journal (the libvirt module). */
+        if (h->tunables.backends)
+                h->tunables.n_backends = h->n_backends;
         return 0;
 }
 
-int host_open_journal(struct host *h, const char *path) {
+int host_open_journal(struct host *h, const char *path, const char *late) {
         char boot_id[64] = "";
 
         /* Missing in a fake tree: then any journal is taken as this boot's. */
         (void) hostfs_read(&h->fs, "/proc/sys/kernel/random/boot_id", boot_id, sizeof boot_id);
-        return tunables_init(&h->tunables, h->backends, h->n_backends, path, boot_id);
+        return tunables_init(&h->tunables, h->backends, h->n_backends, path, boot_id, late);
 }
 
 void host_done(struct host *h) {

@@ -23,6 +23,8 @@ struct host {
 
 int host_init(struct host *h, const char *root);
 int host_add_backend(struct host *h, struct backend *be);
-/* Open the journal; returns how many originals it recovered. */
-int host_open_journal(struct host *h, const char *path);
+/* Open the journal; returns how many originals it recovered. Records of
+ * the backend named late (added later with host_add_backend()) wait for
+ * tunables_restore_waiting(). */
+int host_open_journal(struct host *h, const char *path, const char *late);
 void host_done(struct host *h);

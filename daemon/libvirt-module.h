@@ -4,8 +4,8 @@
 /* Everything that needs libvirt (the domain connection, its pinning
  * backend) or libxml2 (advise's domain XML) lives in one module,
  * kvmtuned-libvirt.so, which the daemon dlopen()s the first time it needs
- * it: at start when a libvirt URI is configured, or on the first advise
- * call. A daemon run with --libvirt-uri none never maps libvirt and the
+ * it: just after start (the profile applied, READY=1 sent) when a libvirt
+ * URI is configured, or on the first advise call. A daemon run with --libvirt-uri none never maps libvirt and the
  * sixty-odd libraries it pulls in (gnutls, curl, ICU...), which would
  * otherwise be most of its start-up time and of its resident memory.
  *
@@ -27,14 +27,18 @@ struct virt;
 
 #define KT_LIBVIRT_MODULE_SYMBOL "kt_libvirt_module"
 #define KT_LIBVIRT_MODULE_FILE   "kvmtuned-libvirt.so"
+/* The pinning backend's name, as the journal records it. */
+#define KT_LIBVIRT_BACKEND       "libvirt"
 
 struct libvirt_module {
         const char *version;    /* KT_VERSION of the build */
         size_t size;            /* sizeof(struct libvirt_module) of the build */
 
-        /* Connect to uri, retrying quietly while libvirtd is not there, and
-         * register the "libvirt" pinning backend on the host: call before
-         * the journal is opened. */
+        /* Register the pinning backend on the host and connect to uri,
+         * retrying quietly while libvirtd is not there. Called once the
+         * profile is on the host: the journal is open by then, and on the
+         * first connection the backend puts back the pinning records a
+         * killed daemon left waiting in it (tunables_restore_waiting()). */
         int (*connect)(struct manager *m, const char *uri, struct virt **ret);
         struct virt *(*disconnect)(struct virt *v);
         /* The active profile changed: hand every running domain to the new

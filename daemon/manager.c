@@ -177,6 +177,7 @@ struct manager *manager_free(struct manager *m) {
         sd_event_source_unref(m->sig_hup);
         sd_event_source_unref(m->sig_usr1);
         sd_event_source_unref(m->after_reply);
+        sd_event_source_unref(m->libvirt_later);
         host_done(&m->host);
         plugins_done(&m->plugins);
         sd_event_unref(m->event);
@@ -411,22 +412,44 @@ bool uses_libvirt(const struct manager *m) {
         return m->opts->libvirt_uri && !streq(m->opts->libvirt_uri, "none");
 }
 
-/* Load the libvirt module only when a URI asks for it. Without the module
- * the daemon still tunes the host: domains are not placed, and the log and
- * domain-event calls say why. */
-static int connect_libvirt(struct manager *m) {
+/* Load the libvirt module only when a URI asks for it, and only once the
+ * profile is on the host and READY=1 has gone: mapping libvirt and its
+ * sixty-odd libraries and opening the connection take several times as
+ * long as the rest of the start. Without the module the daemon still tunes
+ * the host: domains are not placed, and the log and domain-event calls say
+ * why. */
+static void connect_libvirt(struct manager *m) {
         const struct libvirt_module *lv;
+        int r;
+
+        if (m->virt || !(lv = libvirt_module_load()))
+                return;
+        r = lv->connect(m, m->opts->libvirt_uri, &m->virt);
+        if (r < 0) {
+                log_error_errno(r, "Cannot set up libvirt, domains stay untuned: %m");
+                return;
+        }
+        monitor_set_committed(m->monitor, committed_kib, m);
+}
+
+static int on_libvirt_later(sd_event_source *s, void *userdata) {
+        (void) s;
+        connect_libvirt(userdata);
+        return 0;
+}
+
+static int connect_libvirt_later(struct manager *m) {
         int r;
 
         if (!uses_libvirt(m))
                 return 0;
-        lv = libvirt_module_load();
-        if (!lv)
-                return 0;
-        r = lv->connect(m, m->opts->libvirt_uri, &m->virt);
+        r = sd_event_add_defer(m->event, &m->libvirt_later, on_libvirt_later, m);
+        if (r >= 0)
+                r = sd_event_source_set_priority(m->libvirt_later, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->libvirt_later, SD_EVENT_ONESHOT);
         if (r < 0)
-                return log_error_errno(r, "Cannot set up libvirt: %m");
-        monitor_set_committed(m->monitor, committed_kib, m);
+                return log_error_errno(r, "Cannot schedule the libvirt connection: %m");
         return 0;
 }
 
@@ -447,14 +470,10 @@ int manager_start(struct manager *m) {
                 return r;
         plugins_probe(&m->plugins, &m->host);
 
-        /* Before the journal: recovered domain pinning is put back through it. */
-        r = connect_libvirt(m);
-        if (r < 0)
-                return r;
-
+        /* Pinning records wait in the journal for the libvirt module. */
         if (asprintf(&journal, "%s/journal", m->opts->runtime_dir) < 0)
                 return log_oom();
-        recovered = host_open_journal(&m->host, journal);
+        recovered = host_open_journal(&m->host, journal, uses_libvirt(m) ? KT_LIBVIRT_BACKEND : NULL);
         if (recovered < 0)
                 return recovered;
 
@@ -468,20 +487,23 @@ int manager_start(struct manager *m) {
                 log_notice("No profile active: %s.", why);
                 changed(m);
                 start_watching(m);
-                return 0;
+                return connect_libvirt_later(m);
         }
         if (asprintf(&reason, "%s", why) < 0)
                 return log_oom();
         r = manager_switch(m, name, reason, &error);
         if (r < 0) {
                 log_error("Cannot apply profile %s: %s", name, error ?: strerror(-r));
-                /* What a killed predecessor left changed still goes back. */
+                /* What a killed predecessor left changed still goes back,
+                 * its domains' pinning too. */
+                if (m->host.tunables.n_waiting > 0)
+                        connect_libvirt(m);
                 if (recovered > 0)
                         (void) tunables_rollback(&m->host.tunables);
                 return r;
         }
         start_watching(m);
-        return 0;
+        return connect_libvirt_later(m);
 }
 
 int manager_status(struct manager *m, struct strbuf *out) {

@@ -29,6 +29,7 @@ struct manager {
         sd_event_source *sig_term, *sig_int, *sig_hup;
         sd_event_source *sig_usr1;      /* status into the log */
         sd_event_source *after_reply;   /* fsyncs a reply need not wait for */
+        sd_event_source *libvirt_later; /* loads the libvirt module after READY=1 */
         bool state_unsynced;            /* the remembered choice is not on disk yet */
 
         struct monitor *monitor;        /* load samples for the dynamic rules */

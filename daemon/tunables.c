@@ -147,7 +147,7 @@ const struct backend *tunables_backend(const struct tunables *t, const char *nam
 
 /* The journal as it should be: one record per journaled entry. */
 static int journal_sync(struct tunables *t) {
-        _cleanup_free_ struct journal_record *recs = calloc(t->n + 1, sizeof *recs);
+        _cleanup_free_ struct journal_record *recs = calloc(t->n + t->n_waiting + 1, sizeof *recs);
         size_t n = 0;
         int r;
 
@@ -158,6 +158,8 @@ static int journal_sync(struct tunables *t) {
                 if (e->be->journaled)
                         recs[n++] = (struct journal_record) { (char *) e->be->name, (char *) e->key, e->original };
         }
+        for (size_t i = 0; i < t->n_waiting; i++)
+                recs[n++] = t->waiting[i];
         r = journal_rewrite(&t->journal, recs, n);
         if (r >= 0)
                 t->compact_pending = false;
@@ -176,12 +178,14 @@ int tunables_compact(struct tunables *t) {
 }
 
 int tunables_init(struct tunables *t, struct backend **backends, size_t n_backends,
-                  const char *journal_path, const char *boot_id) {
+                  const char *journal_path, const char *boot_id, const char *late) {
         struct journal_record *recs = NULL;
-        size_t n = 0, skipped = 0, adopted = 0;
+        size_t n = 0, skipped = 0, adopted = 0, cap_waiting = 0;
         int r;
 
         *t = (struct tunables) { .backends = backends, .n_backends = n_backends, .journal.fd = -1 };
+        if (late && !(t->late = strdup(late)))
+                return -ENOMEM;
 
         r = journal_load(journal_path, boot_id, &recs, &n, &skipped);
         if (r == -ESTALE)
@@ -195,6 +199,16 @@ int tunables_init(struct tunables *t, struct backend **backends, size_t n_backen
                 const struct backend *be = tunables_backend(t, recs[i].backend);
                 _cleanup_free_ char *id = NULL;
 
+                if (!be && streq_ptr(recs[i].backend, t->late)) {
+                        /* Taken over: recs[i] no longer owns its strings. */
+                        if (ARRAY_RESERVE(t->waiting, cap_waiting, t->n_waiting, 16) < 0) {
+                                r = -ENOMEM;
+                                goto out;
+                        }
+                        t->waiting[t->n_waiting++] = recs[i];
+                        recs[i] = (struct journal_record) {};
+                        continue;
+                }
                 if (!be || !be->journaled) {
                         log_warning("Journal %s: unknown setting kind '%s' for %s, ignoring.",
                                     journal_path, recs[i].backend, recs[i].key);
@@ -223,10 +237,12 @@ int tunables_init(struct tunables *t, struct backend **backends, size_t n_backen
                 log_error_errno(r, "Failed to write journal %s: %m", journal_path);
                 goto out;
         }
-        if (adopted > 0)
+        if (adopted + t->n_waiting > 0)
                 log_notice("Recovered %zu original value(s) from the journal of a daemon that did not stop cleanly.",
-                           adopted);
-        r = (int) adopted;
+                           adopted + t->n_waiting);
+        if (t->n_waiting > 0)
+                log_notice("%zu of them are %s settings, put back once %s is up.", t->n_waiting, t->late, t->late);
+        r = (int) (adopted + t->n_waiting);
 out:
         journal_record_free_many(recs, n);
         return r;
@@ -236,6 +252,11 @@ void tunables_done(struct tunables *t) {
         for (size_t i = 0; i < t->n; i++)
                 entry_free(t->entries[i]);
         free(t->entries);
+        journal_record_free_many(t->waiting, t->n_waiting);
+        t->waiting = NULL;
+        t->n_waiting = 0;
+        free(t->late);
+        t->late = NULL;
         hashmap_clear(&t->index);
         journal_close(&t->journal);
         t->entries = NULL;
@@ -466,6 +487,32 @@ out:
                 free(cur[i]);
         free(cur);
         return r;
+}
+
+int tunables_restore_waiting(struct tunables *t) {
+        const struct backend *be = t->late ? tunables_backend(t, t->late) : NULL;
+        _cleanup_free_ struct write_op *ops = NULL;
+        size_t n = t->n_waiting;
+        unsigned writes = t->writes;
+
+        if (!be || n == 0)
+                return 0;
+        ops = calloc(n, sizeof *ops);
+        if (!ops)
+                return -ENOMEM;
+        /* Newest first, as a rollback: of two records of one setting, the
+         * first holds the true original and is written last. */
+        for (size_t i = 0; i < n; i++) {
+                const struct journal_record *rec = &t->waiting[n - 1 - i];
+                ops[i] = (struct write_op) { .be = be, .key = rec->key, .value = rec->original, .kind = WRITE_RESTORE };
+        }
+        write_batch_run(ops, n);
+        restores_finish(t, ops, n);
+        journal_record_free_many(t->waiting, n);
+        t->waiting = NULL;
+        t->n_waiting = 0;
+        (void) journal_sync(t);
+        return (int) (t->writes - writes);
 }
 
 int tunables_rollback(struct tunables *t) {

@@ -61,6 +61,11 @@ struct tunables {
         struct hashmap index;   /* id -> entry */
         unsigned writes;        /* host writes done, for status and benchmarks */
         bool compact_pending;   /* the journal still holds records of settings put back */
+        /* Recovered records of the late backend (see tunables_init()), in
+         * journal order: kept in the journal until it registers. */
+        char *late;
+        struct journal_record *waiting;
+        size_t n_waiting;
 };
 
 /* A difference between what is and what would be / should be. */
@@ -80,10 +85,18 @@ int plan_add(struct plan *p, const struct backend *be, const char *key, const ch
 const struct plan_item *plan_find(const struct plan *p, const char *backend, const char *key);
 
 /* Open the journal at path; records left by a killed daemon become entries
- * whose originals the next apply or rollback restores. Returns how many. */
+ * whose originals the next apply or rollback restores. Records of the
+ * backend named late (NULL: none), which registers only after the journal
+ * is open, wait in the journal for tunables_restore_waiting(); those of any
+ * other backend this daemon lacks are dropped. Returns how many originals
+ * were recovered, waiting ones included. */
 int tunables_init(struct tunables *t, struct backend **backends, size_t n_backends,
-                  const char *journal_path, const char *boot_id);
+                  const char *journal_path, const char *boot_id, const char *late);
 void tunables_done(struct tunables *t);
+
+/* The late backend is registered and can write: put back what its waiting
+ * records hold, newest first, and forget them. Returns how many it wrote. */
+int tunables_restore_waiting(struct tunables *t);
 
 /* full: the plan replaces everything held (a profile switch), except what a
  * backend retunes per device once the switch is done (libvirt domains);

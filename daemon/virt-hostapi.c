@@ -13,7 +13,7 @@
 #include "log.h"
 
 static const struct backend *pin_backend(struct kt_ctx *ctx) {
-        return tunables_backend(&ctx->host->tunables, "libvirt");
+        return tunables_backend(&ctx->host->tunables, KT_LIBVIRT_BACKEND);
 }
 
 static int move_domain(struct kt_ctx *ctx, const struct kt_domain *dom, const struct kt_pinning *pin) {

@@ -14,6 +14,7 @@
 
 #include "cpulist.h"
 #include "kvmtuned/macro.h"
+#include "libvirt-module.h"
 #include "virt-numa.h"
 #include "virt.h"
 
@@ -210,7 +211,7 @@ static bool virt_equal(const char *a, const char *b) {
 
 void backend_virt_init(struct backend *be, struct virt *v) {
         *be = (struct backend) {
-                .name = "libvirt",
+                .name = KT_LIBVIRT_BACKEND,
                 .journaled = true,
                 .retuned_per_device = true,
                 .userdata = v,

@@ -340,6 +340,10 @@ static int connect_now(struct virt *v) {
         log_info("Connected to libvirt %s.", v->uri);
         v->failing = false;
         v->backoff_s = RETRY_MIN_S;
+        /* Before any domain is tuned: the records hold their own pinning. */
+        r = tunables_restore_waiting(&v->m->host.tunables);
+        if (r > 0)
+                log_info("Put back the pinning of %d setting(s) a daemon that did not stop cleanly left.", r);
         reconcile(v);
         return 0;
 }

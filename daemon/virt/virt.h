@@ -19,8 +19,9 @@ struct domain_info;
 struct virt;
 
 /* Connect to uri ("none": never). A libvirtd that is not there is normal:
- * logged once, retried quietly. Registers the "libvirt" pinning backend on
- * the host, so call before the journal is opened. */
+ * logged once, retried quietly. Registers the pinning backend on the host
+ * (after the journal is open); the first connection puts back the pinning
+ * a killed daemon left in the journal, before any domain is tuned. */
 int virt_new(struct manager *m, const char *uri, struct virt **ret);
 struct virt *virt_free(struct virt *v);
 

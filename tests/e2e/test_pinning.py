@@ -106,15 +106,12 @@ class Pinning(harness.TestCase):
         rows = json.loads(self.adm(daemon, "--json", "domains"))
         return {r["name"]: r for r in rows}.get(dom.name)
 
-    def wait_log(self, daemon, text, timeout=30):
-        wait_until("'%s' in the daemon log" % text, lambda: text in daemon.output(), timeout)
-
     def test_dedicated_off_housekeeping(self):
         d = self.kvmtuned()
         dom = self.domain(vcpus=1).start()
         # The vCPU on CPU 1, QEMU's main, I/O and other threads on CPU 0.
         wait_until("vCPU on 1, emulator on 0", lambda: pinned(dom, "1", "0"))
-        self.wait_log(d, "dedicated on CPUs 1, emulator on 0")
+        d.wait_output("dedicated on CPUs 1, emulator on 0")
         self.assertNotIn("fell back", d.output())
         row = self.placed(d, dom)
         self.assertEqual((row["policy"], row["cpus"], row["note"]), ("dedicated", "1", ""))
@@ -128,7 +125,7 @@ class Pinning(harness.TestCase):
         wait_until("first domain dedicated", lambda: pinned(a, "1", "0"))
         # CPU 1 is taken: the second domain falls back, never a partial pinning.
         b = self.domain(vcpus=1).start()
-        self.wait_log(d, "fell back from dedicated to shared")
+        d.wait_output("fell back from dedicated to shared")
         wait_until("second domain floating on housekeeping", lambda: pinned(b, "0", "0"))
         self.assertTrue(pinned(a, "1", "0"))
         row = self.placed(d, b)
@@ -137,7 +134,7 @@ class Pinning(harness.TestCase):
         self.assertRegex(self.adm(d, "status"), r"pinning\.fallback:\s+%s: fell back" % b.name)
         # Stopping the first gives CPU 1 back to the pool.
         a.destroy()
-        self.wait_log(d, "Domain %s (" % a.name)
+        d.wait_output("Domain %s (" % a.name)
         wait_until("first domain forgotten", lambda: "%s" % a.name in d.output() and "stopped." in d.output())
         c = self.domain(vcpus=1).start()
         wait_until("third domain dedicated on the returned CPU", lambda: pinned(c, "1", "0"))
@@ -153,13 +150,13 @@ class Pinning(harness.TestCase):
         # Still tracked, not placed twice (it would fall back against itself).
         self.assertNotIn("fell back", d.output())
         late = self.domain(vcpus=1).start()
-        self.wait_log(d, "Domain %s (" % late.name)
+        d.wait_output("Domain %s (" % late.name)
         wait_until("a domain started after the reconnect falls back", lambda: pinned(late, "0", "0"))
 
     def test_metadata_override(self):
         d = self.kvmtuned()
         mine = self.domain(vcpus=1, policy="none").start()
-        self.wait_log(d, "policy from its metadata: none")
+        d.wait_output("policy from its metadata: none")
         # Left alone under the latency profile...
         time.sleep(0.5)
         self.assertTrue(pinned(mine, ALL, ALL), mine.affinities())
@@ -215,6 +212,33 @@ class Pinning(harness.TestCase):
         wait_until("original pinning restored", lambda: pinned(dom, ALL, ALL))
         self.assertEqual(d2.stop(), 0)
 
+    def test_restore_after_crash_waits_for_libvirtd(self):
+        d = self.kvmtuned()
+        dom = self.domain(vcpus=1).start()
+        wait_until("pinned", lambda: pinned(dom, "1", "0"))
+        d.kill()
+        self.write_profile("plain", "[main]\nsummary=nothing pinned\n")
+        dirs = [os.path.join(self.tmp, "profiles"), harness.PROFILES]
+        virt.stop_libvirtd()
+        try:
+            # Started while libvirtd is down: the pinning records wait in
+            # the journal, through one more kill.
+            d2 = self.daemon(root=None, profile="plain", libvirt_uri=virt.URI, profile_dirs=dirs)
+            d2.start()
+            self.assertIn("libvirt settings, put back once libvirt is up.", d2.output())
+            d2.wait_output("not reachable")
+            self.assertTrue(pinned(dom, "1", "0"))
+            d2.kill()
+            d3 = self.daemon(root=None, profile="plain", libvirt_uri=virt.URI, profile_dirs=dirs)
+            d3.start()
+            self.assertIn("libvirt settings, put back once libvirt is up.", d3.output())
+        finally:
+            virt.ensure_libvirtd()
+        # libvirtd is back: the retry connects and puts the pinning back.
+        wait_until("original pinning restored", lambda: pinned(dom, ALL, ALL), timeout=60)
+        d3.wait_output("Put back the pinning of ")
+        self.assertEqual(d3.stop(), 0)
+
     def test_hook_never_fails_a_start(self):
         # The hook installed and libvirtd restarted to pick it up, no daemon
         # running at all: domains start as usual.
@@ -240,10 +264,10 @@ class Pinning(harness.TestCase):
         # With the daemon: the hook's report arrives and is handled.
         d = self.kvmtuned()
         dom = self.domain(vcpus=1).start()
-        self.wait_log(d, "Domain %s started, says the libvirt hook." % dom.name)
+        d.wait_output("Domain %s started, says the libvirt hook." % dom.name)
         wait_until("pinned", lambda: pinned(dom, "1", "0"))
         dom.destroy()
-        self.wait_log(d, "Domain %s stopped, says the libvirt hook." % dom.name)
+        d.wait_output("Domain %s stopped, says the libvirt hook." % dom.name)
 
 
 if __name__ == "__main__":

@@ -321,7 +321,7 @@ class Install(harness.TestCase):
         with open(os.path.join(P, "etc", "kvmtuned", "kvmtuned.conf"), "w") as f:
             f.write("[daemon]\nlibvirt_uri=qemu:///system?socket=%s/no-libvirtd\n" % self.tmp)
         d.start()
-        self.assertIn("not reachable", d.output())
+        d.wait_output("not reachable")
         self.assertNotIn("libvirt module", d.output())
         self.assertEqual(d.stop(), 0)
         self.assertEqual(FakeHost.changes(before, host.snapshot()), {})

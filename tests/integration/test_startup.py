@@ -66,6 +66,9 @@ class Startup(harness.TestCase):
         sock = os.path.join(self.tmp, "no-libvirtd")
         d = self.daemon(libvirt_uri="qemu:///system?socket=" + sock)
         d.start()
+        # Only after the profile is on the host and READY=1 has gone.
+        self.assertNotIn("Cannot open the libvirt module", d.output())
+        d.wait_output("not reachable")
         libs = self.mapped(d)
         self.assertIn("kvmtuned-libvirt.so", libs)
         self.assertTrue([n for n in libs if n.startswith("libvirt.so")], libs)
@@ -89,7 +92,7 @@ class Startup(harness.TestCase):
         d.argv = lambda: [exe] + plain()[1:]
 
         d.start()
-        self.assertIn("Cannot open the libvirt module %s: No such file or directory" % module, d.output())
+        d.wait_output("Cannot open the libvirt module %s: No such file or directory" % module)
         self.assertIn("virtual-guest active", d.output())
         self.assertEqual(self.host.value(VM + "/swappiness"), "30")
         adm.refused(self, d, "domain-event", "web1", "started", expect="the libvirt module is not loaded")
@@ -98,14 +101,13 @@ class Startup(harness.TestCase):
         shutil.copy2(os.path.join(os.path.dirname(harness.DAEMON), "kvmtuned-libvirt.so"), module)
         os.chmod(module, 0o666)
         d.start()
-        self.assertIn("libvirt module %s: writable by group or others (mode 0666), refusing it." % module,
-                      d.output())
+        d.wait_output("libvirt module %s: writable by group or others (mode 0666), refusing it." % module)
         self.assertNotIn("not reachable", d.output())
         self.assertEqual(d.stop(), 0)
 
         os.chmod(module, 0o644)
         d.start()
-        self.assertIn("not reachable", d.output())
+        d.wait_output("not reachable")
         self.assertEqual(d.stop(), 0)
         self.assertEqual(FakeHost.changes(before, self.host.snapshot()), {})
 

@@ -127,6 +127,18 @@ class Daemon:
             time.sleep(0.02)
         raise AssertionError("no %s within %ss:\n%s" % (what, timeout, self.output()))
 
+    def wait_output(self, text, timeout=30):
+        """Until this run's log holds text: what the daemon does after
+        READY=1 (loading the libvirt module, connecting) is logged later."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if self.proc.poll() is not None:
+                raise AssertionError("daemon exited with %d before logging %r:\n%s"
+                                     % (self.proc.returncode, text, self.output()))
+            if time.monotonic() > deadline:
+                raise AssertionError("no %r in the log within %ss:\n%s" % (text, timeout, self.output()))
+            time.sleep(0.02)
+
     def settle(self):
         if self.host is not None:
             self.host.settle()

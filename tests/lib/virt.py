@@ -30,7 +30,8 @@ def _qemu_runs_as_root():
     # Without a /dev/kvm and without the image files a packaged setup has,
     # QEMU runs as root here; the stock config leaves user/group commented.
     try:
-        text = open(QEMU_CONF).read()
+        with open(QEMU_CONF) as f:
+            text = f.read()
     except FileNotFoundError:
         text = ""
     lines = [l.strip() for l in text.splitlines()]
@@ -155,6 +156,12 @@ class Domain:
 
 def restart_libvirtd(timeout=30):
     """Stop libvirtd and start it again; running domains keep running."""
+    stop_libvirtd(timeout)
+    ensure_libvirtd(timeout)
+
+
+def stop_libvirtd(timeout=30):
+    """Stop libvirtd; running domains keep running."""
     p = subprocess.run(["pgrep", "-x", "libvirtd"], capture_output=True, text=True)
     for pid in p.stdout.split():
         os.kill(int(pid), 15)
@@ -163,4 +170,3 @@ def restart_libvirtd(timeout=30):
         if time.monotonic() > deadline:
             raise RuntimeError("libvirtd did not stop within %d s" % timeout)
         time.sleep(0.1)
-    ensure_libvirtd(timeout)

@@ -191,7 +191,7 @@ static void test_cpu_online_and_removal(void **state) {
 
         assert_int_equal(plugins_add(&ps, &gov), 0);
         assert_int_equal(host_init(&h, root), 0);
-        assert_int_equal(host_open_journal(&h, journal), 0);
+        assert_int_equal(host_open_journal(&h, journal, NULL), 0);
         assert_int_equal(profile_load(&dirs, &ps, "t", &p, &error), 0);
         assert_int_equal(instances_new(p, &h, false, &is), 0);
         assert_int_equal(instances_plan(&is, &plan, &error), 0);

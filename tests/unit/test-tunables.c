@@ -76,7 +76,7 @@ static void test_apply_switch_rollback(void **state) {
         (void) state;
         reset_host();
         assert_int_equal(host_init(&h, root), 0);
-        assert_int_equal(host_open_journal(&h, journal), 0);
+        assert_int_equal(host_open_journal(&h, journal, NULL), 0);
 
         add(&a, &h, "/sys/kernel/mm/transparent_hugepage/enabled", "always");
         add(&a, &h, "/proc/sys/vm/swappiness", "10");
@@ -117,7 +117,7 @@ static void test_recovery_after_kill(void **state) {
         (void) state;
         reset_host();
         assert_int_equal(host_init(&h1, root), 0);
-        assert_int_equal(host_open_journal(&h1, journal), 0);
+        assert_int_equal(host_open_journal(&h1, journal, NULL), 0);
         add(&a, &h1, "/proc/sys/vm/swappiness", "1");
         add(&a, &h1, "/sys/kernel/mm/transparent_hugepage/enabled", "never");
         assert_int_equal(tunables_apply(&h1.tunables, &a, true), 0);
@@ -125,7 +125,7 @@ static void test_recovery_after_kill(void **state) {
         /* "Killed": the first instance never rolls back. */
 
         assert_int_equal(host_init(&h2, root), 0);
-        assert_int_equal(host_open_journal(&h2, journal), 2);
+        assert_int_equal(host_open_journal(&h2, journal, NULL), 2);
         assert_string_equal(get("/proc/sys/vm/swappiness"), "1");
         assert_int_equal(tunables_rollback(&h2.tunables), 0);
         assert_string_equal(get("/proc/sys/vm/swappiness"), "60");
@@ -141,14 +141,14 @@ static void test_recovered_then_switch_keeps_original(void **state) {
         (void) state;
         reset_host();
         assert_int_equal(host_init(&h1, root), 0);
-        assert_int_equal(host_open_journal(&h1, journal), 0);
+        assert_int_equal(host_open_journal(&h1, journal, NULL), 0);
         add(&a, &h1, "/proc/sys/vm/swappiness", "1");
         assert_int_equal(tunables_apply(&h1.tunables, &a, true), 0);
 
         /* A new daemon adopts the journal and applies its profile: the
          * true original (60) must survive, not the killed daemon's 1. */
         assert_int_equal(host_init(&h2, root), 0);
-        assert_int_equal(host_open_journal(&h2, journal), 1);
+        assert_int_equal(host_open_journal(&h2, journal, NULL), 1);
         add(&b, &h2, "/proc/sys/vm/swappiness", "5");
         assert_int_equal(tunables_apply(&h2.tunables, &b, true), 0);
         assert_string_equal(get("/proc/sys/vm/swappiness"), "5");
@@ -174,7 +174,7 @@ static void test_refused_write_skipped(void **state) {
         unlink(fifo);
         assert_int_equal(mkfifo(fifo, 0644), 0);
         assert_int_equal(host_init(&h, root), 0);
-        assert_int_equal(host_open_journal(&h, journal), 0);
+        assert_int_equal(host_open_journal(&h, journal, NULL), 0);
         add(&a, &h, "/proc/sys/vm/swappiness", "10");
         add(&a, &h, "/proc/sys/vm/refuses", "1");
         add(&a, &h, "/proc/sys/vm/dirty_ratio", "40");
@@ -204,7 +204,7 @@ static void test_verify_and_diff(void **state) {
         (void) state;
         reset_host();
         assert_int_equal(host_init(&h, root), 0);
-        assert_int_equal(host_open_journal(&h, journal), 0);
+        assert_int_equal(host_open_journal(&h, journal, NULL), 0);
         add(&a, &h, "/proc/sys/vm/swappiness", "10");
         assert_int_equal(plan_add(&a, &h.file, "/proc/sys/vm/dirty_ratio", "20", "10-30", "test", NULL), 0);
         assert_int_equal(tunables_apply(&h.tunables, &a, true), 0);
@@ -248,7 +248,7 @@ static void test_forget_device(void **state) {
         (void) state;
         reset_host();
         assert_int_equal(host_init(&h, root), 0);
-        assert_int_equal(host_open_journal(&h, journal), 0);
+        assert_int_equal(host_open_journal(&h, journal, NULL), 0);
         assert_int_equal(plan_add(&a, &h.file, "/proc/sys/vm/swappiness", "10", NULL, "disk", "sdz"), 0);
         add(&a, &h, "/proc/sys/vm/dirty_ratio", "40");
         assert_int_equal(tunables_apply(&h.tunables, &a, true), 0);
@@ -276,7 +276,7 @@ static void test_per_device(void **state) {
         dom.name = "dom";
         dom.retuned_per_device = true;
         assert_int_equal(host_add_backend(&h, &dom), 0);
-        assert_int_equal(host_open_journal(&h, journal), 0);
+        assert_int_equal(host_open_journal(&h, journal, NULL), 0);
 
         assert_int_equal(plan_add(&a, &dom, "/proc/sys/vm/swappiness", "10", NULL, "pinning", "vm1"), 0);
         add(&a, &h, "/proc/sys/vm/dirty_ratio", "40");
@@ -318,7 +318,7 @@ static void test_hold(void **state) {
         mkdir(p, 0755);
         put("/dev/cpu_dma_latency", "");
         assert_int_equal(host_init(&h, root), 0);
-        assert_int_equal(host_open_journal(&h, journal), 0);
+        assert_int_equal(host_open_journal(&h, journal, NULL), 0);
         assert_int_equal(plan_add(&a, &h.hold, "/dev/cpu_dma_latency", "3", NULL, "cpu", NULL), 0);
         assert_int_equal(tunables_apply(&h.tunables, &a, true), 0);
         snprintf(p, sizeof p, "%s/dev/cpu_dma_latency", root);
@@ -358,7 +358,7 @@ static void test_block_queues(void **state) {
                 put(p, "256");
         }
         assert_int_equal(host_init(&h, root), 0);
-        assert_int_equal(host_open_journal(&h, journal), 0);
+        assert_int_equal(host_open_journal(&h, journal, NULL), 0);
 
         add(&a, &h, "/sys/block/vda/queue/scheduler", "none");
         add(&a, &h, "/sys/block/vda/queue/nr_requests", "64");
@@ -424,6 +424,120 @@ static void test_block_queues(void **state) {
         host_done(&h);
 }
 
+/* A backend that registers after the journal is open, as the libvirt
+ * module's does: an in-memory map of two keys. */
+static char late_values[2][32];
+
+static int late_slot(const char *key) {
+        return streq(key, "dom/vcpu0") ? 0 : streq(key, "dom/vcpu1") ? 1 : -1;
+}
+
+static int late_read(void *userdata, const char *key, char *buf, size_t size) {
+        int i = late_slot(key);
+
+        (void) userdata;
+        if (i < 0)
+                return -ENOENT;
+        snprintf(buf, size, "%s", late_values[i]);
+        return 0;
+}
+
+static int late_write(void *userdata, const char *key, const char *value) {
+        int i = late_slot(key);
+
+        (void) userdata;
+        if (i < 0)
+                return -ENOENT;
+        snprintf(late_values[i], sizeof late_values[i], "%s", value);
+        return 1;
+}
+
+static size_t journal_count(const char *backend) {
+        struct journal_record *recs = NULL;
+        size_t n = 0, skipped = 0, k = 0;
+
+        assert_true(journal_load(journal, "", &recs, &n, &skipped) >= 0);
+        for (size_t i = 0; i < n; i++)
+                k += streq(recs[i].backend, backend);
+        journal_record_free_many(recs, n);
+        return k;
+}
+
+static void test_late_backend(void **state) {
+        struct backend late = { .name = "late", .journaled = true, .read = late_read, .write = late_write };
+        struct host h1, h2, h3;
+        struct plan a = {}, b = {};
+
+        (void) state;
+        reset_host();
+        strcpy(late_values[0], "0-3");
+        strcpy(late_values[1], "0-3");
+        /* A daemon with the backend from the start pins both, then is killed. */
+        assert_int_equal(host_init(&h1, root), 0);
+        assert_int_equal(host_add_backend(&h1, &late), 0);
+        assert_int_equal(host_open_journal(&h1, journal, NULL), 0);
+        add(&a, &h1, "/proc/sys/vm/swappiness", "1");
+        assert_int_equal(plan_add(&a, &late, "dom/vcpu0", "1", NULL, "test", "dom"), 0);
+        assert_int_equal(plan_add(&a, &late, "dom/vcpu1", "2", NULL, "test", "dom"), 0);
+        assert_int_equal(tunables_apply(&h1.tunables, &a, true), 0);
+        assert_string_equal(late_values[0], "1");
+        assert_int_equal(journal_count("late"), 2);
+
+        /* The next one opens the journal before the backend registers: its
+         * records wait, and outlive the rewrites of a switch and a kill. */
+        assert_int_equal(host_init(&h2, root), 0);
+        assert_int_equal(host_open_journal(&h2, journal, "late"), 3);
+        assert_int_equal(h2.tunables.n, 1);
+        assert_int_equal(h2.tunables.n_waiting, 2);
+        add(&b, &h2, "/proc/sys/vm/dirty_ratio", "30");
+        assert_int_equal(tunables_apply(&h2.tunables, &b, true), 0);
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "60");
+        assert_int_equal(tunables_compact(&h2.tunables), 0);
+        assert_int_equal(journal_count("late"), 2);
+        assert_int_equal(journal_count("file"), 1);
+        assert_string_equal(late_values[0], "1");
+        assert_int_equal(tunables_restore_waiting(&h2.tunables), 0);   /* not registered yet */
+
+        assert_int_equal(host_init(&h3, root), 0);
+        assert_int_equal(host_open_journal(&h3, journal, "late"), 3);
+        assert_int_equal(h3.tunables.n_waiting, 2);
+        host_done(&h3);
+
+        /* It registers: the originals go back and leave the journal. */
+        assert_int_equal(host_add_backend(&h2, &late), 0);
+        assert_ptr_equal(tunables_backend(&h2.tunables, "late"), &late);
+        assert_int_equal(tunables_restore_waiting(&h2.tunables), 2);
+        assert_string_equal(late_values[0], "0-3");
+        assert_string_equal(late_values[1], "0-3");
+        assert_int_equal(h2.tunables.n_waiting, 0);
+        assert_int_equal(journal_count("late"), 0);
+        assert_int_equal(journal_count("file"), 1);
+        assert_int_equal(tunables_restore_waiting(&h2.tunables), 0);
+
+        assert_int_equal(tunables_rollback(&h2.tunables), 0);
+        assert_string_equal(get("/proc/sys/vm/dirty_ratio"), "20");
+        host_done(&h2);
+        host_done(&h1);
+        plan_done(&a);
+        plan_done(&b);
+
+        /* A daemon that will never have it drops such records. */
+        reset_host();
+        assert_int_equal(host_init(&h1, root), 0);
+        assert_int_equal(host_add_backend(&h1, &late), 0);
+        assert_int_equal(host_open_journal(&h1, journal, NULL), 0);
+        assert_int_equal(plan_add(&a, &late, "dom/vcpu0", "1", NULL, "test", "dom"), 0);
+        assert_int_equal(tunables_apply(&h1.tunables, &a, true), 0);
+        assert_int_equal(journal_count("late"), 1);
+        assert_int_equal(host_init(&h3, root), 0);
+        assert_int_equal(host_open_journal(&h3, journal, NULL), 0);
+        assert_int_equal(h3.tunables.n_waiting, 0);
+        assert_int_equal(journal_count("late"), 0);
+        host_done(&h3);
+        host_done(&h1);
+        plan_done(&a);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_apply_switch_rollback),
@@ -435,6 +549,7 @@ int main(void) {
                 cmocka_unit_test(test_hold),
                 cmocka_unit_test(test_per_device),
                 cmocka_unit_test(test_block_queues),
+                cmocka_unit_test(test_late_backend),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

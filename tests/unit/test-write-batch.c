@@ -219,7 +219,7 @@ static void test_tunables_switch(void **state) {
         (void) state;
         assert_non_null(mkdtemp(dir));
         snprintf(journal, sizeof journal, "%s/journal", dir);
-        assert_true(tunables_init(&t, backends, 1, journal, "boot") >= 0);
+        assert_true(tunables_init(&t, backends, 1, journal, "boot", NULL) >= 0);
         assert_int_equal(plan_add(&a, &be, "a/1", "new", NULL, "test", NULL), 0);
         assert_int_equal(plan_add(&a, &be, "a/2", "new", NULL, "test", NULL), 0);
         assert_int_equal(tunables_apply(&t, &a, true), 0);
