@@ -24,6 +24,7 @@ sys.path[:0] = [os.path.join(HERE, "lib"), os.path.join(HERE, "..", "tests", "li
 import daemons  # noqa: E402
 import hostvalues  # noqa: E402
 import procstat  # noqa: E402
+import virt  # noqa: E402
 from harness import real_host_lock  # noqa: E402
 
 HOME, OTHER = "virtual-host", "virtual-guest"
@@ -187,6 +188,25 @@ class Bench:
         self.out["idle"] = (span, b[0] - a[0], b[1] - a[1], b[2] - a[2])
         progress("%s idle: %.3f s CPU in %.0f s" % (self.d.name, b[1] - a[1], span))
 
+    def connected_memory(self):
+        """Memory of a daemon that has connected to libvirt."""
+        self.restore()
+        connected = self.d.output().count("Connected to libvirt")
+        self.d.start(HOME)
+        self.d.wait_ready()
+        deadline = time.monotonic() + 60
+        while self.d.output().count("Connected to libvirt") == connected:
+            self.d.check_alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError("%s: no libvirt connection within 60 s:\n%s" % (self.d.name, self.d.output()))
+            time.sleep(0.05)
+        time.sleep(self.args.settle)
+        self.memory("mem_start")
+        self.d.stop()
+        self.restore()
+        progress("%s start: median %.1f ms" % (self.d.name, statistics.median(self.out["start"]) * 1000))
+        return self.out
+
     def run(self):
         """Everything but the start times, on one daemon process."""
         self.restore()
@@ -228,7 +248,7 @@ def med(out, key):
     return statistics.median(out[key]) if key in out else None
 
 
-def table(k, t, args):
+def table(k, t, lv, args):
     idle = args.idle
     lines = [
         "| | kvmtuned | TuneD | TuneD ÷ kvmtuned | target |",
@@ -248,6 +268,15 @@ def table(k, t, args):
         row("idle CPU over %d s (schedstat run time)" % idle, k["idle"][2], t["idle"][2], ms),
         row("idle context switches over %d s (all threads)" % idle, k["idle"][3], t["idle"][3], lambda n: "%d" % n),
     ]
+    if lv:
+        lines += [
+            row("start → profile values, kvmtuned with a libvirt URI, libvirtd running (median of %d)" % args.starts,
+                med(lv, "start"), med(t, "start"), ms, "≥ 10×", 10),
+            row("daemon RSS %d s after start, kvmtuned connected to libvirt" % args.settle,
+                lv["mem_start"][0], t["mem_start"][0], mib),
+            row("daemon PSS %d s after start, kvmtuned connected to libvirt" % args.settle,
+                lv["mem_start"][1], t["mem_start"][1], mib),
+        ]
     for name, out in (("kvmtuned", k), ("TuneD", t)):
         for key in ("switch", "switch_same"):
             if out.get(key + "_hung"):
@@ -258,6 +287,12 @@ def table(k, t, args):
         lines.append("")
         lines.append("kvmtuned sends `READY=1` %s after it is started (median), after its profile is on the host."
                      % ms(statistics.median(k["ready"])))
+    if lv and "ready" in lv:
+        lines.append("With a libvirt URI, `READY=1` comes %s after start (median); the libvirt module is loaded "
+                     "and connected after it." % ms(statistics.median(lv["ready"])))
+    elif not lv:
+        lines.append("")
+        lines.append("kvmtuned with a libvirt URI: not measured (%s)." % args.no_libvirt)
     return "\n".join(lines)
 
 
@@ -283,6 +318,19 @@ def write_same_profiles(kvmtuned_dir):
             f.write("[main]\nsummary=bench/vs-tuned.py: three sysctls\n\n[sysctl]\n" + body)
 
 
+def libvirt_missing(uri):
+    """Why kvmtuned cannot be measured connected to uri, or None."""
+    if uri == "none":
+        return "--libvirt-uri none"
+    if not virt.available():
+        return "libvirtd, virsh or QEMU not installed"
+    try:
+        virt.ensure_libvirtd()
+    except (RuntimeError, subprocess.CalledProcessError) as e:
+        return "libvirtd cannot run here: %s" % e
+    return None
+
+
 def interrupted(signum, frame):
     raise KeyboardInterrupt("signal %d" % signum)
 
@@ -297,6 +345,8 @@ def main():
     ap.add_argument("--settle", type=int, default=3)
     ap.add_argument("--client-timeout", type=int, default=20,
                     help="seconds a switch client may take before it counts as hung")
+    ap.add_argument("--libvirt-uri", default=virt.URI,
+                    help="also start kvmtuned connected to this libvirt ('none': do not)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("vs-tuned: needs root (it tunes this host and puts it back)")
@@ -313,6 +363,9 @@ def main():
     etc = hostvalues.Directory(hostvalues.ETC_TUNED)
     bus = None
     running = []
+    args.no_libvirt = libvirt_missing(args.libvirt_uri)
+    if args.no_libvirt:
+        progress("kvmtuned with libvirt: not measured (%s)" % args.no_libvirt)
     try:
         bus = daemons.Bus(work)
         progress("system bus: %s%s" % (bus.address, " (private)" if bus.private else ""))
@@ -321,6 +374,10 @@ def main():
         running = [daemons.Kvmtuned(os.path.join(work, "kvmtuned"), env, os.path.abspath(args.build),
                                     os.path.abspath(args.source), os.path.join(work, "profiles")),
                    daemons.Tuned(os.path.join(work, "tuned"), env)]
+        if not args.no_libvirt:
+            running.append(daemons.Kvmtuned(os.path.join(work, "kvmtuned-libvirt"), env, os.path.abspath(args.build),
+                                            os.path.abspath(args.source), os.path.join(work, "profiles"),
+                                            libvirt_uri=args.libvirt_uri))
         benches = [Bench(d, before, paths, args) for d in running]
         for b in benches:
             b.calibrate()
@@ -329,7 +386,9 @@ def main():
         for _ in range(args.starts):
             for b in benches:
                 b.start_once()
-        results = {b.d.name: b.run() for b in benches}
+        results = {b.d.name: b.run() for b in benches[:2]}
+        for b in benches[2:]:
+            results[b.d.name] = b.connected_memory()
     finally:
         for d in running:
             try:
@@ -349,12 +408,15 @@ def main():
         lock.close()
 
     k, t = results["kvmtuned"], results["TuneD"]
-    print(table(k, t, args))
+    lv = results.get("kvmtuned with libvirt")
+    print(table(k, t, lv, args))
     print()
     print("Every run, in ms:")
     print()
     print(raw("kvmtuned", k))
     print(raw("TuneD", t))
+    if lv:
+        print(raw("kvmtuned with libvirt", lv))
 
 
 if __name__ == "__main__":

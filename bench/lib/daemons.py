@@ -154,8 +154,11 @@ class Daemon:
 class Kvmtuned(Daemon):
     name = "kvmtuned"
 
-    def __init__(self, workdir, env, build, source, extra_profiles):
+    def __init__(self, workdir, env, build, source, extra_profiles, libvirt_uri="none"):
         super().__init__(workdir, env)
+        self.libvirt_uri = libvirt_uri
+        if libvirt_uri != "none":
+            self.name = "kvmtuned with libvirt"
         self.build = build
         self.source = source
         self.extra_profiles = extra_profiles
@@ -177,7 +180,7 @@ class Kvmtuned(Daemon):
                 "--plugin-dir", os.path.join(self.build, "plugins"),
                 "--profile-dir", os.path.join(self.source, "profiles"), "--profile-dir", self.extra_profiles,
                 "--runtime-dir", self.runtime, "--state-dir", self.state,
-                "--libvirt-uri", "none", "--config", self.config, "--profile", profile]
+                "--libvirt-uri", self.libvirt_uri, "--config", self.config, "--profile", profile]
 
     def have_client(self):
         return os.access(self.adm, os.X_OK)
