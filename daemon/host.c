@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <string.h>
+
 #include "host.h"
 #include "log.h"
 
@@ -29,6 +31,17 @@ int host_add_backend(struct host *h, struct backend *be) {
         if (h->tunables.backends)
                 h->tunables.n_backends = h->n_backends;
         return 0;
+}
+
+void host_remove_backend(struct host *h, const struct backend *be) {
+        for (size_t i = 0; i < h->n_backends; i++)
+                if (h->backends[i] == be) {
+                        memmove(h->backends + i, h->backends + i + 1, (h->n_backends - i - 1) * sizeof *h->backends);
+                        h->n_backends--;
+                        break;
+                }
+        if (h->tunables.backends)
+                h->tunables.n_backends = h->n_backends;
 }
 
 int host_open_journal(struct host *h, const char *path, const char *late) {

@@ -23,6 +23,9 @@ struct host {
 
 int host_init(struct host *h, const char *root);
 int host_add_backend(struct host *h, struct backend *be);
+/* Undo host_add_backend() of a backend that failed to come up (nothing set
+ * through it yet). */
+void host_remove_backend(struct host *h, const struct backend *be);
 /* Open the journal; returns how many originals it recovered. Records of
  * the backend named late (added later with host_add_backend()) wait for
  * tunables_restore_waiting(). */

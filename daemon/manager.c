@@ -415,9 +415,10 @@ bool uses_libvirt(const struct manager *m) {
 /* Load the libvirt module only when a URI asks for it, and only once the
  * profile is on the host and READY=1 has gone: mapping libvirt and its
  * sixty-odd libraries and opening the connection take several times as
- * long as the rest of the start. Without the module the daemon still tunes
- * the host: domains are not placed, and the log and domain-event calls say
- * why. */
+ * long as the rest of the start. (A start whose profile fails loads it at
+ * once, to put back the pinning a killed daemon left, and exits.) Without
+ * the module the daemon still tunes the host: domains are not placed, and
+ * the log and domain-event calls say why. */
 static void connect_libvirt(struct manager *m) {
         const struct libvirt_module *lv;
         int r;
@@ -448,8 +449,10 @@ static int connect_libvirt_later(struct manager *m) {
                 r = sd_event_source_set_priority(m->libvirt_later, SD_EVENT_PRIORITY_IDLE);
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->libvirt_later, SD_EVENT_ONESHOT);
-        if (r < 0)
-                return log_error_errno(r, "Cannot schedule the libvirt connection: %m");
+        if (r < 0) {
+                log_warning_errno(r, "Cannot schedule the libvirt connection, connecting now: %m");
+                connect_libvirt(m);
+        }
         return 0;
 }
 

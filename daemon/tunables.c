@@ -153,13 +153,14 @@ static int journal_sync(struct tunables *t) {
 
         if (!recs)
                 return -ENOMEM;
+        /* Waiting records first: they are older than every entry. */
+        for (size_t i = 0; i < t->n_waiting; i++)
+                recs[n++] = t->waiting[i];
         for (size_t i = 0; i < t->n; i++) {
                 struct entry *e = t->entries[i];
                 if (e->be->journaled)
                         recs[n++] = (struct journal_record) { (char *) e->be->name, (char *) e->key, e->original };
         }
-        for (size_t i = 0; i < t->n_waiting; i++)
-                recs[n++] = t->waiting[i];
         r = journal_rewrite(&t->journal, recs, n);
         if (r >= 0)
                 t->compact_pending = false;
@@ -492,7 +493,7 @@ out:
 int tunables_restore_waiting(struct tunables *t) {
         const struct backend *be = t->late ? tunables_backend(t, t->late) : NULL;
         _cleanup_free_ struct write_op *ops = NULL;
-        size_t n = t->n_waiting;
+        size_t n = t->n_waiting, kept = 0;
         unsigned writes = t->writes;
 
         if (!be || n == 0)
@@ -508,9 +509,20 @@ int tunables_restore_waiting(struct tunables *t) {
         }
         write_batch_run(ops, n);
         restores_finish(t, ops, n);
-        journal_record_free_many(t->waiting, n);
-        t->waiting = NULL;
-        t->n_waiting = 0;
+        /* What could not be written for want of a connection keeps waiting
+         * (in journal order); anything else failed for good, and goes. */
+        for (size_t i = 0; i < n; i++) {
+                struct journal_record rec = t->waiting[i];
+
+                if (ops[n - 1 - i].result == -ENOTCONN) {
+                        t->waiting[kept++] = rec;
+                        continue;
+                }
+                free(rec.backend);
+                free(rec.key);
+                free(rec.original);
+        }
+        t->n_waiting = kept;
         (void) journal_sync(t);
         return (int) (t->writes - writes);
 }

@@ -95,7 +95,9 @@ int tunables_init(struct tunables *t, struct backend **backends, size_t n_backen
 void tunables_done(struct tunables *t);
 
 /* The late backend is registered and can write: put back what its waiting
- * records hold, newest first, and forget them. Returns how many it wrote. */
+ * records hold, newest first, and forget them, except those it could not
+ * write for want of a connection (-ENOTCONN), which keep waiting. Returns
+ * how many it wrote. */
 int tunables_restore_waiting(struct tunables *t);
 
 /* full: the plan replaces everything held (a profile switch), except what a

@@ -340,10 +340,18 @@ static int connect_now(struct virt *v) {
         log_info("Connected to libvirt %s.", v->uri);
         v->failing = false;
         v->backoff_s = RETRY_MIN_S;
-        /* Before any domain is tuned: the records hold their own pinning. */
+        /* Before any domain is tuned: the records hold the domains' own
+         * pinning, which a tuned domain's first journal record would take
+         * for the killed daemon's. */
         r = tunables_restore_waiting(&v->m->host.tunables);
         if (r > 0)
                 log_info("Put back the pinning of %d setting(s) a daemon that did not stop cleanly left.", r);
+        if (r < 0 || v->m->host.tunables.n_waiting > 0) {
+                log_warning("libvirt %s: %zu pinning original(s) a killed daemon left could not be put back yet; "
+                            "domains are tuned once they are, retrying.", v->uri, v->m->host.tunables.n_waiting);
+                disconnect(v);
+                return -EAGAIN;
+        }
         reconcile(v);
         return 0;
 }
@@ -401,6 +409,7 @@ int virt_new(struct manager *m, const char *uri, struct virt **ret) {
         if (r >= 0 && virInitialize() < 0)
                 r = -EIO;
         if (r < 0) {
+                host_remove_backend(&m->host, &v->backend);
                 virt_free(v);
                 return r;
         }

@@ -427,6 +427,7 @@ static void test_block_queues(void **state) {
 /* A backend that registers after the journal is open, as the libvirt
  * module's does: an in-memory map of two keys. */
 static char late_values[2][32];
+static bool late_down;          /* no connection: writes fail with -ENOTCONN */
 
 static int late_slot(const char *key) {
         return streq(key, "dom/vcpu0") ? 0 : streq(key, "dom/vcpu1") ? 1 : -1;
@@ -446,10 +447,24 @@ static int late_write(void *userdata, const char *key, const char *value) {
         int i = late_slot(key);
 
         (void) userdata;
+        if (late_down)
+                return -ENOTCONN;
         if (i < 0)
                 return -ENOENT;
         snprintf(late_values[i], sizeof late_values[i], "%s", value);
         return 1;
+}
+
+/* The backend of the journal's first record. */
+static char *journal_first(void) {
+        static char first[32];
+        struct journal_record *recs = NULL;
+        size_t n = 0, skipped = 0;
+
+        assert_true(journal_load(journal, "", &recs, &n, &skipped) >= 1);
+        snprintf(first, sizeof first, "%s", recs[0].backend);
+        journal_record_free_many(recs, n);
+        return first;
 }
 
 static size_t journal_count(const char *backend) {
@@ -495,6 +510,8 @@ static void test_late_backend(void **state) {
         assert_int_equal(tunables_compact(&h2.tunables), 0);
         assert_int_equal(journal_count("late"), 2);
         assert_int_equal(journal_count("file"), 1);
+        /* Older than any entry, so first: a replay writes them last. */
+        assert_string_equal(journal_first(), "late");
         assert_string_equal(late_values[0], "1");
         assert_int_equal(tunables_restore_waiting(&h2.tunables), 0);   /* not registered yet */
 
@@ -503,19 +520,29 @@ static void test_late_backend(void **state) {
         assert_int_equal(h3.tunables.n_waiting, 2);
         host_done(&h3);
 
-        /* It registers: the originals go back and leave the journal. */
+        /* Off (or a stop) before it registers puts back the rest and keeps them. */
+        assert_int_equal(tunables_rollback(&h2.tunables), 0);
+        assert_string_equal(get("/proc/sys/vm/dirty_ratio"), "20");
+        assert_int_equal(journal_count("late"), 2);
+        assert_int_equal(journal_count("file"), 0);
+
+        /* It registers, but cannot reach its target yet: they keep waiting. */
         assert_int_equal(host_add_backend(&h2, &late), 0);
         assert_ptr_equal(tunables_backend(&h2.tunables, "late"), &late);
+        late_down = true;
+        assert_int_equal(tunables_restore_waiting(&h2.tunables), 0);
+        late_down = false;
+        assert_int_equal(h2.tunables.n_waiting, 2);
+        assert_int_equal(journal_count("late"), 2);
+        assert_string_equal(late_values[0], "1");
+
+        /* It can: the originals go back and leave the journal. */
         assert_int_equal(tunables_restore_waiting(&h2.tunables), 2);
         assert_string_equal(late_values[0], "0-3");
         assert_string_equal(late_values[1], "0-3");
         assert_int_equal(h2.tunables.n_waiting, 0);
         assert_int_equal(journal_count("late"), 0);
-        assert_int_equal(journal_count("file"), 1);
         assert_int_equal(tunables_restore_waiting(&h2.tunables), 0);
-
-        assert_int_equal(tunables_rollback(&h2.tunables), 0);
-        assert_string_equal(get("/proc/sys/vm/dirty_ratio"), "20");
         host_done(&h2);
         host_done(&h1);
         plan_done(&a);
@@ -536,6 +563,24 @@ static void test_late_backend(void **state) {
         host_done(&h3);
         host_done(&h1);
         plan_done(&a);
+
+        /* Two records of one setting (a hand-made journal): the first holds
+         * the true original, and goes back last. */
+        struct journal_record twice[] = {
+                { (char *) "late", (char *) "dom/vcpu0", (char *) "0-3" },
+                { (char *) "late", (char *) "dom/vcpu0", (char *) "2" },
+        };
+        size_t len;
+        _cleanup_free_ char *text = journal_format(twice, 2, "", &len);
+        assert_non_null(text);
+        put("/run/journal", text);
+        strcpy(late_values[0], "1");
+        assert_int_equal(host_init(&h1, root), 0);
+        assert_int_equal(host_open_journal(&h1, journal, "late"), 2);
+        assert_int_equal(host_add_backend(&h1, &late), 0);
+        assert_int_equal(tunables_restore_waiting(&h1.tunables), 2);
+        assert_string_equal(late_values[0], "0-3");
+        host_done(&h1);
 }
 
 int main(void) {
