@@ -23,13 +23,18 @@ int host_init(struct host *h, const char *root) {
         return 0;
 }
 
+/* The tunables set sees the backends that come after the journal (the
+ * libvirt module's) and go again. */
+static void backends_changed(struct host *h) {
+        if (h->tunables.backends)
+                h->tunables.n_backends = h->n_backends;
+}
+
 int host_add_backend(struct host *h, struct backend *be) {
         if (h->n_backends >= HOST_MAX_BACKENDS)
                 return -E2BIG;
         h->backends[h->n_backends++] = be;
-        /* A backend that comes after the journal (the libvirt module). */
-        if (h->tunables.backends)
-                h->tunables.n_backends = h->n_backends;
+        backends_changed(h);
         return 0;
 }
 
@@ -40,8 +45,7 @@ void host_remove_backend(struct host *h, const struct backend *be) {
                         h->n_backends--;
                         break;
                 }
-        if (h->tunables.backends)
-                h->tunables.n_backends = h->n_backends;
+        backends_changed(h);
 }
 
 int host_open_journal(struct host *h, const char *path, const char *late) {
