@@ -13,7 +13,7 @@ enum state_choice {
 
 /* Returns a state_choice, or a negative errno; *ret_name is set for STATE_PROFILE. */
 int state_load(const char *dir, char **ret_name);
-/* name NULL means off. Written atomically (rename), not yet durably. */
+/* name NULL means off. Put in place atomically (a rename), not yet durably. */
 int state_save(const char *dir, const char *name);
 /* Make the last state_save() durable: fsync() the file and the directory.
  * Run after the reply, off the switch's critical path. */
