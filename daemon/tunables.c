@@ -181,7 +181,7 @@ int tunables_compact(struct tunables *t) {
 int tunables_init(struct tunables *t, struct backend **backends, size_t n_backends,
                   const char *journal_path, const char *boot_id, const char *late) {
         struct journal_record *recs = NULL;
-        size_t n = 0, skipped = 0, adopted = 0, cap_waiting = 0;
+        size_t n = 0, skipped = 0, adopted = 0;
         int r;
 
         *t = (struct tunables) { .backends = backends, .n_backends = n_backends, .journal.fd = -1 };
@@ -202,7 +202,7 @@ int tunables_init(struct tunables *t, struct backend **backends, size_t n_backen
 
                 if (!be && streq_ptr(recs[i].backend, t->late)) {
                         /* Taken over: recs[i] no longer owns its strings. */
-                        if (ARRAY_RESERVE(t->waiting, cap_waiting, t->n_waiting, 16) < 0) {
+                        if (ARRAY_RESERVE(t->waiting, t->cap_waiting, t->n_waiting, 16) < 0) {
                                 r = -ENOMEM;
                                 goto out;
                         }
@@ -255,7 +255,7 @@ void tunables_done(struct tunables *t) {
         free(t->entries);
         journal_record_free_many(t->waiting, t->n_waiting);
         t->waiting = NULL;
-        t->n_waiting = 0;
+        t->n_waiting = t->cap_waiting = 0;
         free(t->late);
         t->late = NULL;
         hashmap_clear(&t->index);
@@ -291,13 +291,47 @@ static size_t restores_queue(struct tunables *t, struct write_op *ops, entry_pic
         return n;
 }
 
-static void restores_finish(struct tunables *t, const struct write_op *ops, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                if (ops[i].result < 0)
-                        log_warning_errno(ops[i].result, "Failed to restore %s to '%s': %m", ops[i].key, ops[i].value);
-                else
-                        t->writes += ops[i].result > 0;
+/* A restore the late backend could not make for want of a connection
+ * (libvirtd down): its original joins the waiting records, to be written by
+ * tunables_restore_waiting() once the backend can, by this daemon or the
+ * next. */
+static bool keep_waiting(struct tunables *t, const struct write_op *op) {
+        struct journal_record rec = {};
+
+        if (op->result != -ENOTCONN || !streq_ptr(op->be->name, t->late) || !op->value)
+                return false;
+        if (ARRAY_RESERVE(t->waiting, t->cap_waiting, t->n_waiting, 16) < 0 ||
+            !(rec.backend = strdup(op->be->name)) || !(rec.key = strdup(op->key)) ||
+            !(rec.original = strdup(op->value))) {
+                free(rec.backend);
+                free(rec.key);
+                return false;
         }
+        t->waiting[t->n_waiting++] = rec;
+        return true;
+}
+
+/* Count what ops (restores, newest first) wrote and report what they could
+ * not; what the late backend could not reach waits (keep_waiting()). */
+static void restores_finish(struct tunables *t, const struct write_op *ops, size_t n) {
+        size_t first = t->n_waiting;
+
+        for (size_t i = 0; i < n; i++) {
+                if (ops[i].result >= 0)
+                        t->writes += ops[i].result > 0;
+                else if (!keep_waiting(t, &ops[i]))
+                        log_warning_errno(ops[i].result, "Failed to restore %s to '%s': %m", ops[i].key, ops[i].value);
+        }
+        if (t->n_waiting == first)
+                return;
+        /* Waiting records are kept oldest first, in journal order. */
+        for (size_t i = first, j = t->n_waiting - 1; i < j; i++, j--) {
+                struct journal_record tmp = t->waiting[i];
+                t->waiting[i] = t->waiting[j];
+                t->waiting[j] = tmp;
+        }
+        log_notice("%zu %s setting(s) not put back: %s is not reachable. They wait in the journal until it is.",
+                   t->n_waiting - first, t->late, t->late);
 }
 
 /* Forget the entries restores_queue() marked. Returns whether there were any. */
@@ -493,7 +527,8 @@ out:
 int tunables_restore_waiting(struct tunables *t) {
         const struct backend *be = t->late ? tunables_backend(t, t->late) : NULL;
         _cleanup_free_ struct write_op *ops = NULL;
-        size_t n = t->n_waiting, kept = 0;
+        struct journal_record *recs = t->waiting;
+        size_t n = t->n_waiting;
         unsigned writes = t->writes;
 
         if (!be || n == 0)
@@ -504,25 +539,16 @@ int tunables_restore_waiting(struct tunables *t) {
         /* Newest first, as a rollback: of two records of one setting, the
          * first holds the true original and is written last. */
         for (size_t i = 0; i < n; i++) {
-                const struct journal_record *rec = &t->waiting[n - 1 - i];
+                const struct journal_record *rec = &recs[n - 1 - i];
                 ops[i] = (struct write_op) { .be = be, .key = rec->key, .value = rec->original, .kind = WRITE_RESTORE };
         }
         write_batch_run(ops, n);
+        /* The records leave the list while their ops still point into them;
+         * restores_finish() puts back those still unreachable. */
+        t->waiting = NULL;
+        t->n_waiting = t->cap_waiting = 0;
         restores_finish(t, ops, n);
-        /* What could not be written for want of a connection keeps waiting
-         * (in journal order); anything else failed for good, and goes. */
-        for (size_t i = 0; i < n; i++) {
-                struct journal_record rec = t->waiting[i];
-
-                if (ops[n - 1 - i].result == -ENOTCONN) {
-                        t->waiting[kept++] = rec;
-                        continue;
-                }
-                free(rec.backend);
-                free(rec.key);
-                free(rec.original);
-        }
-        t->n_waiting = kept;
+        journal_record_free_many(recs, n);
         (void) journal_sync(t);
         return (int) (t->writes - writes);
 }

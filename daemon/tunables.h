@@ -61,11 +61,13 @@ struct tunables {
         struct hashmap index;   /* id -> entry */
         unsigned writes;        /* host writes done, for status and benchmarks */
         bool compact_pending;   /* the journal still holds records of settings put back */
-        /* Recovered records of the late backend (see tunables_init()), in
-         * journal order: kept in the journal until it registers. */
+        /* Originals of the late backend (see tunables_init()) not written
+         * yet, in journal order: recovered from a killed daemon's journal
+         * before the backend registered, or put back while it could not
+         * connect. Kept in the journal until tunables_restore_waiting(). */
         char *late;
         struct journal_record *waiting;
-        size_t n_waiting;
+        size_t n_waiting, cap_waiting;
 };
 
 /* A difference between what is and what would be / should be. */
@@ -97,7 +99,11 @@ void tunables_done(struct tunables *t);
 /* The late backend is registered and can write: put back what its waiting
  * records hold, newest first, and forget them, except those it could not
  * write for want of a connection (-ENOTCONN), which keep waiting. Returns
- * how many it wrote. */
+ * how many it wrote.
+ *
+ * Any restore of the late backend that fails with -ENOTCONN (a rollback or
+ * a device put back while it cannot connect) joins the waiting records the
+ * same way. */
 int tunables_restore_waiting(struct tunables *t);
 
 /* full: the plan replaces everything held (a profile switch), except what a

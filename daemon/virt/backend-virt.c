@@ -60,10 +60,20 @@ static virDomainPtr lookup(struct virt *v, const struct key *k) {
         return conn ? virDomainLookupByUUIDString(conn, k->uuid) : NULL;
 }
 
+/* Why a lookup or a call failed. -ENOTCONN when libvirtd is out of reach
+ * (not connected, or the connection died before its close callback came):
+ * a restore that fails so waits in the journal for the next connection
+ * (tunables.h). -ENOENT when the domain is gone, -EIO otherwise. */
+static int failure(virConnectPtr conn) {
+        if (!conn || virConnectIsAlive(conn) != 1)
+                return -ENOTCONN;
+        return virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? -ENOENT : -EIO;
+}
+
 static int host_cpus(virDomainPtr dom) {
         int n = virNodeGetCPUMap(virDomainGetConnect(dom), NULL, NULL, 0);
 
-        return n > 0 ? n : -EIO;
+        return n > 0 ? n : failure(virDomainGetConnect(dom));
 }
 
 static int map_to_list(const unsigned char *map, int ncpus, char *buf, size_t size) {
@@ -110,7 +120,7 @@ static int virt_read(void *userdata, const char *key, char *buf, size_t size) {
                 return r;
         dom = lookup(v, &k);
         if (!dom)
-                return virt_connection(v) ? -ENOENT : -ENOTCONN;
+                return failure(virt_connection(v));
         if (k.what == PIN_MEMORY) {
                 r = read_memory(dom, buf, size);
                 goto out;
@@ -149,7 +159,7 @@ static int write_memory(virDomainPtr dom, const char *nodes) {
         snprintf(p.field, sizeof p.field, "%s", VIR_DOMAIN_NUMA_NODESET);
         p.value.s = (char *) nodes;
         if (virDomainSetNumaParameters(dom, &p, 1, VIR_DOMAIN_AFFECT_LIVE) < 0)
-                return -EIO;
+                return failure(virDomainGetConnect(dom));
         /* New allocations follow the binding; what is elsewhere moves now. */
         if (name)
                 (void) virt_numa_move(name, nodes);
@@ -174,7 +184,7 @@ static int virt_write(void *userdata, const char *key, const char *value) {
                 return -EINVAL;
         dom = lookup(v, &k);
         if (!dom)
-                return virt_connection(v) ? -ENOENT : -ENOTCONN;
+                return failure(virt_connection(v));
         if (k.what == PIN_MEMORY) {
                 r = write_memory(dom, value);
                 goto out;
@@ -195,7 +205,7 @@ static int virt_write(void *userdata, const char *key, const char *value) {
                 r = virDomainPinEmulator(dom, map, maplen, VIR_DOMAIN_AFFECT_LIVE);
         else
                 r = virDomainPinVcpuFlags(dom, k.vcpu, map, maplen, VIR_DOMAIN_AFFECT_LIVE);
-        r = r < 0 ? -EIO : 0;
+        r = r < 0 ? failure(virDomainGetConnect(dom)) : 0;
 out:
         virDomainFree(dom);
         return r;

@@ -341,13 +341,14 @@ static int connect_now(struct virt *v) {
         v->failing = false;
         v->backoff_s = RETRY_MIN_S;
         /* Before any domain is tuned: the records hold the domains' own
-         * pinning, which a tuned domain's first journal record would take
-         * for the killed daemon's. */
+         * pinning (left by a killed daemon, or put back while libvirtd was
+         * down), which a tuned domain's first journal record would take for
+         * the value to restore. */
         r = tunables_restore_waiting(&v->m->host.tunables);
         if (r > 0)
-                log_info("Put back the pinning of %d setting(s) a daemon that did not stop cleanly left.", r);
+                log_info("Put back the pinning of %d setting(s) that waited in the journal for libvirt.", r);
         if (r < 0 || v->m->host.tunables.n_waiting > 0) {
-                log_warning("libvirt %s: %zu pinning original(s) a killed daemon left could not be put back yet; "
+                log_warning("libvirt %s: %zu pinning original(s) waiting in the journal could not be put back yet; "
                             "domains are tuned once they are, retrying.", v->uri, v->m->host.tunables.n_waiting);
                 disconnect(v);
                 return -EAGAIN;

@@ -239,6 +239,43 @@ class Pinning(harness.TestCase):
         d3.wait_output("Put back the pinning of ")
         self.assertEqual(d3.stop(), 0)
 
+    def test_put_back_while_libvirtd_down(self):
+        d = self.kvmtuned()
+        dom = self.domain(vcpus=1).start()
+        wait_until("pinned", lambda: pinned(dom, "1", "0"))
+        waiting = "They wait in the journal until it is."
+        virt.stop_libvirtd()
+        try:
+            d.wait_output("Lost the libvirt connection")
+            # off cannot reach libvirtd: the domain's own pinning waits.
+            self.adm(d, "off")
+            d.wait_output(waiting)
+            self.assertTrue(pinned(dom, "1", "0"))
+        finally:
+            virt.ensure_libvirtd()
+        # This daemon's reconnect puts it back.
+        wait_until("restored on reconnect", lambda: pinned(dom, ALL, ALL), timeout=60)
+        d.wait_output("Put back the pinning of ")
+        # Pinned again, then stopped while libvirtd is down: the next start
+        # puts it back.
+        self.adm(d, "profile", "latency")
+        wait_until("pinned again", lambda: pinned(dom, "1", "0"))
+        virt.stop_libvirtd()
+        try:
+            wait_until("second loss", lambda: d.output().count("Lost the libvirt connection") >= 2)
+            self.assertEqual(d.stop(), 0)
+            self.assertEqual(d.output().count(waiting), 2)
+            self.assertTrue(pinned(dom, "1", "0"))
+        finally:
+            virt.ensure_libvirtd()
+        self.write_profile("plain", "[main]\nsummary=nothing pinned\n")
+        dirs = [os.path.join(self.tmp, "profiles"), harness.PROFILES]
+        d2 = self.daemon(root=None, profile="plain", libvirt_uri=virt.URI, profile_dirs=dirs)
+        d2.start()
+        wait_until("restored by the next start", lambda: pinned(dom, ALL, ALL), timeout=60)
+        d2.wait_output("Put back the pinning of ")
+        self.assertEqual(d2.stop(), 0)
+
     def test_hook_never_fails_a_start(self):
         # The hook installed and libvirtd restarted to pick it up, no daemon
         # running at all: domains start as usual.

@@ -428,6 +428,7 @@ static void test_block_queues(void **state) {
  * module's does: an in-memory map of two keys. */
 static char late_values[2][32];
 static bool late_down;          /* no connection: writes fail with -ENOTCONN */
+static bool late_gone;          /* the domain is gone: writes fail with -ENOENT */
 
 static int late_slot(const char *key) {
         return streq(key, "dom/vcpu0") ? 0 : streq(key, "dom/vcpu1") ? 1 : -1;
@@ -449,7 +450,7 @@ static int late_write(void *userdata, const char *key, const char *value) {
         (void) userdata;
         if (late_down)
                 return -ENOTCONN;
-        if (i < 0)
+        if (i < 0 || late_gone)
                 return -ENOENT;
         snprintf(late_values[i], sizeof late_values[i], "%s", value);
         return 1;
@@ -583,6 +584,90 @@ static void test_late_backend(void **state) {
         host_done(&h1);
 }
 
+/* The keys of the journal's records of backend, in journal order, joined by ' '. */
+static char *journal_keys(const char *backend) {
+        static char keys[128];
+        struct journal_record *recs = NULL;
+        size_t n = 0, skipped = 0;
+
+        keys[0] = '\0';
+        assert_true(journal_load(journal, "", &recs, &n, &skipped) >= 0);
+        for (size_t i = 0; i < n; i++)
+                if (streq(recs[i].backend, backend))
+                        snprintf(keys + strlen(keys), sizeof keys - strlen(keys), "%s%s", keys[0] ? " " : "",
+                                 recs[i].key);
+        journal_record_free_many(recs, n);
+        return keys;
+}
+
+static void test_late_backend_unreachable(void **state) {
+        struct backend late = { .name = "late", .journaled = true, .read = late_read, .write = late_write };
+        struct host h1, h2;
+        struct plan a = {}, none = {};
+
+        (void) state;
+        reset_host();
+        strcpy(late_values[0], "0-3");
+        strcpy(late_values[1], "0-3");
+        assert_int_equal(host_init(&h1, root), 0);
+        assert_int_equal(host_open_journal(&h1, journal, "late"), 0);
+        assert_int_equal(host_add_backend(&h1, &late), 0);
+        add(&a, &h1, "/proc/sys/vm/swappiness", "1");
+        assert_int_equal(plan_add(&a, &late, "dom/vcpu0", "1", NULL, "test", "dom"), 0);
+        assert_int_equal(plan_add(&a, &late, "dom/vcpu1", "2", NULL, "test", "dom"), 0);
+        assert_int_equal(tunables_apply(&h1.tunables, &a, true), 0);
+
+        /* A domain put back while the backend cannot connect: its originals
+         * wait, and the settings are no longer held. */
+        late_down = true;
+        assert_int_equal(tunables_apply_device(&h1.tunables, &none, "dom"), 0);
+        assert_string_equal(late_values[0], "1");
+        assert_int_equal(h1.tunables.n, 1);
+        assert_int_equal(h1.tunables.n_waiting, 2);
+        assert_string_equal(journal_keys("late"), "dom/vcpu0 dom/vcpu1");
+
+        /* Off, or a stop: the rest goes back, the waiting records stay in
+         * the journal, in journal order, for whoever connects next. */
+        assert_int_equal(tunables_rollback(&h1.tunables), 0);
+        assert_string_equal(get("/proc/sys/vm/swappiness"), "60");
+        assert_int_equal(journal_count("file"), 0);
+        assert_string_equal(journal_keys("late"), "dom/vcpu0 dom/vcpu1");
+        assert_int_equal(host_init(&h2, root), 0);
+        assert_int_equal(host_open_journal(&h2, journal, "late"), 2);
+        assert_int_equal(h2.tunables.n_waiting, 2);
+        host_done(&h2);
+
+        /* Still unreachable at the next try: nothing lost, nothing doubled. */
+        assert_int_equal(tunables_restore_waiting(&h1.tunables), 0);
+        assert_int_equal(h1.tunables.n_waiting, 2);
+        assert_string_equal(journal_keys("late"), "dom/vcpu0 dom/vcpu1");
+        late_down = false;
+
+        /* Connected again: the domain's own pinning goes back. */
+        assert_int_equal(tunables_restore_waiting(&h1.tunables), 2);
+        assert_string_equal(late_values[0], "0-3");
+        assert_string_equal(late_values[1], "0-3");
+        assert_int_equal(h1.tunables.n_waiting, 0);
+        assert_int_equal(journal_count("late"), 0);
+        host_done(&h1);
+        plan_done(&a);
+
+        /* Any other failure (the domain is gone) is final: reported, not kept. */
+        reset_host();
+        assert_int_equal(host_init(&h1, root), 0);
+        assert_int_equal(host_open_journal(&h1, journal, "late"), 0);
+        assert_int_equal(host_add_backend(&h1, &late), 0);
+        assert_int_equal(plan_add(&a, &late, "dom/vcpu0", "1", NULL, "test", "dom"), 0);
+        assert_int_equal(tunables_apply(&h1.tunables, &a, true), 0);
+        late_gone = true;
+        assert_int_equal(tunables_rollback(&h1.tunables), 0);
+        late_gone = false;
+        assert_int_equal(h1.tunables.n_waiting, 0);
+        assert_int_equal(journal_count("late"), 0);
+        host_done(&h1);
+        plan_done(&a);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_apply_switch_rollback),
@@ -595,6 +680,7 @@ int main(void) {
                 cmocka_unit_test(test_per_device),
                 cmocka_unit_test(test_block_queues),
                 cmocka_unit_test(test_late_backend),
+                cmocka_unit_test(test_late_backend_unreachable),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
