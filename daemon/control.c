@@ -9,15 +9,12 @@
 #include "kvmtuned/names.h"
 #include "log.h"
 #include "manager.h"
-
-#define BUS_RETRY_MIN_S 1
-#define BUS_RETRY_MAX_S 30
+#include "retry.h"
 
 struct control {
         struct manager *manager;
         sd_bus *system_bus;             /* NULL: none, or --no-bus */
-        sd_event_source *bus_retry;     /* reconnecting after the bus went away */
-        unsigned bus_backoff_s;
+        struct retry bus_retry;         /* reconnecting after the bus went away */
         struct control_socket socket;
 };
 
@@ -39,43 +36,18 @@ static void system_bus_close(struct control *c) {
         c->system_bus = sd_bus_flush_close_unref(c->system_bus);
 }
 
-static void schedule_bus_retry(struct control *c);
-
-static int on_bus_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+static int bus_reconnect(void *userdata) {
         struct control *c = userdata;
-
-        (void) s;
-        (void) usec;
-        if (system_bus_open(c, true) < 0) {
-                c->bus_backoff_s = c->bus_backoff_s * 2 > BUS_RETRY_MAX_S ? BUS_RETRY_MAX_S : c->bus_backoff_s * 2;
-                schedule_bus_retry(c);
-                return 0;
-        }
-        log_notice("Back on the system bus as %s.", KT_BUS_NAME);
-        c->bus_backoff_s = BUS_RETRY_MIN_S;
-        return 0;
-}
-
-static void schedule_bus_retry(struct control *c) {
-        uint64_t usec = (uint64_t) c->bus_backoff_s * 1000000u;
         int r;
 
-        if (!c->bus_retry)
-                r = sd_event_add_time_relative(c->manager->event, &c->bus_retry, CLOCK_MONOTONIC, usec, 0,
-                                               on_bus_retry, c);
-        else {
-                r = sd_event_source_set_time_relative(c->bus_retry, usec);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(c->bus_retry, SD_EVENT_ONESHOT);
-        }
-        if (r < 0)
-                log_warning_errno(r, "Cannot schedule reconnecting to the system bus: %m");
+        r = system_bus_open(c, true);
+        if (r >= 0)
+                log_notice("Back on the system bus as %s.", KT_BUS_NAME);
+        return r;
 }
 
 /* The bus went away (dbus-daemon stopped or restarted): the private socket
- * still serves, and the daemon reconnects with back-off (1 s to 30 s), as
- * dbus-daemon comes back when it is restarted. Exiting would leave the host
- * tuned until the next start. */
+ * still serves, and the daemon reconnects with back-off (retry.h). */
 static int on_system_bus_lost(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         struct control *c = userdata;
 
@@ -83,8 +55,7 @@ static int on_system_bus_lost(sd_bus_message *msg, void *userdata, sd_bus_error 
         (void) error;
         log_warning("Lost the system bus, serving the private socket only until it is back.");
         system_bus_close(c);
-        c->bus_backoff_s = BUS_RETRY_MIN_S;
-        schedule_bus_retry(c);
+        retry_start(&c->bus_retry, RETRY_MIN_S);
         return 0;
 }
 
@@ -132,6 +103,7 @@ int control_new(struct manager *m, struct control **ret) {
         if (!c)
                 return log_oom();
         c->manager = m;
+        retry_init(&c->bus_retry, m->event, bus_reconnect, c, "the system bus");
         r = control_socket_listen(&c->socket, m, path);
         if (r < 0) {
                 control_free(c);
@@ -153,7 +125,7 @@ struct control *control_free(struct control *c) {
                 c->manager->profile_changed_userdata = NULL;
         }
         system_bus_close(c);
-        sd_event_source_disable_unref(c->bus_retry);
+        retry_done(&c->bus_retry);
         control_socket_close(&c->socket);
         free(c);
         return NULL;

@@ -8,12 +8,11 @@
 #include "ctx.h"
 #include "log.h"
 #include "manager.h"
+#include "retry.h"
 #include "virt-event.h"
 #include "virt.h"
 
 #define KT_XMLNS          "https://kvmtuned.org/xmlns/tuning/1"
-#define RETRY_MIN_S       1
-#define RETRY_MAX_S       30
 #define KEEPALIVE_S       5
 #define KEEPALIVE_COUNT   3
 
@@ -34,8 +33,7 @@ struct virt {
         virConnectPtr conn;
         bool lost;                      /* the close callback fired */
         int lifecycle_id, metadata_id;
-        sd_event_source *retry;
-        unsigned backoff_s;
+        struct retry retry;             /* reconnecting while libvirtd is away */
         bool failing;                   /* said once that libvirt is not there */
         struct virt_domain **doms;
         size_t n_doms;
@@ -267,8 +265,6 @@ static void on_metadata(virConnectPtr conn, virDomainPtr dom, int type, const ch
         dispatch(v, d, KT_DOMAIN_STARTED);
 }
 
-static void schedule_retry(struct virt *v, unsigned seconds);
-
 static void on_close(virConnectPtr conn, int reason, void *opaque) {
         struct virt *v = opaque;
 
@@ -278,8 +274,7 @@ static void on_close(virConnectPtr conn, int reason, void *opaque) {
                     reason == VIR_CONNECT_CLOSE_REASON_KEEPALIVE ? "keepalive timed out" :
                                                                   "error");
         v->lost = true;
-        v->backoff_s = RETRY_MIN_S;
-        schedule_retry(v, 0);
+        retry_start(&v->retry, 0);
 }
 
 /* ---- connection ---- */
@@ -339,7 +334,6 @@ static int connect_now(struct virt *v) {
         }
         log_info("Connected to libvirt %s.", v->uri);
         v->failing = false;
-        v->backoff_s = RETRY_MIN_S;
         /* Before any domain is tuned: the records hold the domains' own
          * pinning (left by a killed daemon, or put back while libvirtd was
          * down), which a tuned domain's first journal record would take for
@@ -357,32 +351,8 @@ static int connect_now(struct virt *v) {
         return 0;
 }
 
-static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
-        struct virt *v = userdata;
-
-        (void) s;
-        (void) usec;
-        if (connect_now(v) < 0) {
-                unsigned next = v->backoff_s;
-                v->backoff_s = v->backoff_s * 2 > RETRY_MAX_S ? RETRY_MAX_S : v->backoff_s * 2;
-                schedule_retry(v, next);
-        }
-        return 0;
-}
-
-static void schedule_retry(struct virt *v, unsigned seconds) {
-        uint64_t now;
-        int r;
-
-        r = sd_event_now(v->m->event, CLOCK_MONOTONIC, &now);
-        if (r >= 0 && !v->retry)
-                r = sd_event_add_time(v->m->event, &v->retry, CLOCK_MONOTONIC, 0, 0, on_retry, v);
-        if (r >= 0)
-                r = sd_event_source_set_time(v->retry, now + (uint64_t) seconds * 1000000);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(v->retry, SD_EVENT_ONESHOT);
-        if (r < 0)
-                log_warning_errno(r, "Cannot schedule a libvirt reconnect: %m");
+static int reconnect(void *userdata) {
+        return connect_now(userdata);
 }
 
 int virt_new(struct manager *m, const char *uri, struct virt **ret) {
@@ -397,7 +367,7 @@ int virt_new(struct manager *m, const char *uri, struct virt **ret) {
                 return -ENOMEM;
         v->m = m;
         v->lifecycle_id = v->metadata_id = -1;
-        v->backoff_s = RETRY_MIN_S;
+        retry_init(&v->retry, m->event, reconnect, v, "libvirt");
         v->uri = strdup(uri);
         if (!v->uri) {
                 free(v);
@@ -416,7 +386,7 @@ int virt_new(struct manager *m, const char *uri, struct virt **ret) {
         }
         virSetErrorFunc(NULL, quiet_errors);
         if (connect_now(v) < 0)
-                schedule_retry(v, RETRY_MIN_S);
+                retry_start(&v->retry, RETRY_MIN_S);
         *ret = v;
         return 0;
 }
@@ -426,7 +396,7 @@ struct virt *virt_free(struct virt *v) {
                 return NULL;
         disconnect(v);
         virt_event_flush();
-        sd_event_source_disable_unref(v->retry);
+        retry_done(&v->retry);
         for (size_t i = 0; i < v->n_doms; i++)
                 domain_free(v->doms[i]);
         free(v->doms);
