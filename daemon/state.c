@@ -18,13 +18,15 @@
  * an empty or torn file is never mistaken for it. */
 #define STATE_OFF_WORD "!off"
 
-int state_load(const char *dir, char **ret_name) {
+/* The choice in dir/name: a state_choice, STATE_EMPTY, or a negative errno. */
+#define STATE_EMPTY (STATE_PROFILE + 1)
+static int load_file(const char *dir, const char *name, char **ret_name) {
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -1;
         char buf[KT_PROFILE_NAME_MAX + 2];
         ssize_t n;
 
-        if (asprintf(&path, "%s/" STATE_FILE, dir) < 0)
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
         if (fd < 0)
@@ -34,15 +36,26 @@ int state_load(const char *dir, char **ret_name) {
                 return -errno;
         buf[n] = '\0';
         buf[strcspn(buf, "\n")] = '\0';
-        /* Empty: written but not yet on disk when the power went. */
         if (buf[0] == '\0')
-                return STATE_NONE;
+                return STATE_EMPTY;
         if (streq(buf, STATE_OFF_WORD))
                 return STATE_OFF;
         if (!kt_profile_name_valid(buf))
                 return -EBADMSG;
         *ret_name = strdup(buf);
         return *ret_name ? STATE_PROFILE : -ENOMEM;
+}
+
+int state_load(const char *dir, char **ret_name) {
+        int r = load_file(dir, STATE_FILE, ret_name);
+
+        if (r != STATE_EMPTY)
+                return r;
+        /* Empty: put in place, but its data not yet on disk when the power
+         * went. Until state_sync() the previous choice waits under the
+         * temporary name (put_in_place()); without it, no choice. */
+        r = load_file(dir, STATE_TMP, ret_name);
+        return r == STATE_OFF || r == STATE_PROFILE ? r : STATE_NONE;
 }
 
 /* Puts tmp in place of path. A plain rename() over an existing file on
@@ -72,7 +85,12 @@ int state_save(const char *dir, const char *name) {
                 return -EINVAL;
         if (asprintf(&path, "%s/" STATE_FILE, dir) < 0 || asprintf(&tmp, "%s/" STATE_TMP, dir) < 0)
                 return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        /* A new file, never the one a previous exchange left under this name
+         * before state_sync() ran: that one is on disk, the choice now in
+         * place may not be yet. */
+        if (unlink(tmp) < 0 && errno != ENOENT)
+                return -errno;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
                 return -errno;
         /* No fsync() here: the file is put in place before the caller

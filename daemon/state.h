@@ -2,8 +2,9 @@
 #pragma once
 
 /* The choice that survives restarts, in STATE_DIR/active_profile: a profile
- * name, or "!off". No file, or an empty one (a power cut before it reached
- * the disk), means no choice was made yet. */
+ * name, or "!off". No file means no choice was made yet. An empty one (a
+ * power cut before its data reached the disk) means the choice before it,
+ * which state_save() keeps until state_sync(), or else none. */
 
 enum state_choice {
         STATE_NONE,
