@@ -311,6 +311,16 @@ static bool keep_waiting(struct tunables *t, const struct write_op *op) {
         return true;
 }
 
+/* Restores run newest first; waiting records are kept oldest first, in
+ * journal order: turn those added since first around. */
+static void waiting_reverse_from(struct tunables *t, size_t first) {
+        for (size_t i = first, j = t->n_waiting; j > 0 && i < --j; i++) {
+                struct journal_record tmp = t->waiting[i];
+                t->waiting[i] = t->waiting[j];
+                t->waiting[j] = tmp;
+        }
+}
+
 /* Count what ops (restores, newest first) wrote and report what they could
  * not; what the late backend could not reach waits (keep_waiting()). */
 static void restores_finish(struct tunables *t, const struct write_op *ops, size_t n) {
@@ -322,16 +332,11 @@ static void restores_finish(struct tunables *t, const struct write_op *ops, size
                 else if (!keep_waiting(t, &ops[i]))
                         log_warning_errno(ops[i].result, "Failed to restore %s to '%s': %m", ops[i].key, ops[i].value);
         }
-        if (t->n_waiting == first)
-                return;
-        /* Waiting records are kept oldest first, in journal order. */
-        for (size_t i = first, j = t->n_waiting - 1; i < j; i++, j--) {
-                struct journal_record tmp = t->waiting[i];
-                t->waiting[i] = t->waiting[j];
-                t->waiting[j] = tmp;
-        }
-        log_notice("%zu %s setting(s) not put back: %s is not reachable. They wait in the journal until it is.",
-                   t->n_waiting - first, t->late, t->late);
+        waiting_reverse_from(t, first);
+        /* Once while it is away, not for every domain a retune puts back. */
+        if (first == 0 && t->n_waiting > 0)
+                log_notice("%zu %s setting(s) not put back: %s is not reachable. They wait in the journal until it is.",
+                           t->n_waiting, t->late, t->late);
 }
 
 /* Forget the entries restores_queue() marked. Returns whether there were any. */
@@ -354,6 +359,8 @@ static bool restore_where(struct tunables *t, entry_pick_t pick, const void *arg
 
         if (!ops) {
                 /* Short of memory: still put everything back, one at a time. */
+                size_t first = t->n_waiting;
+
                 for (size_t i = t->n; i-- > 0;) {
                         struct entry *e = t->entries[i];
                         struct write_op op;
@@ -365,6 +372,7 @@ static bool restore_where(struct tunables *t, entry_pick_t pick, const void *arg
                         write_batch_run(&op, 1);
                         restores_finish(t, &op, 1);
                 }
+                waiting_reverse_from(t, first);
                 return drop_marked(t);
         }
         n = restores_queue(t, ops, pick, arg);

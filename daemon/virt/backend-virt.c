@@ -60,20 +60,27 @@ static virDomainPtr lookup(struct virt *v, const struct key *k) {
         return conn ? virDomainLookupByUUIDString(conn, k->uuid) : NULL;
 }
 
-/* Why a lookup or a call failed. -ENOTCONN when libvirtd is out of reach
- * (not connected, or the connection died before its close callback came):
- * a restore that fails so waits in the journal for the next connection
- * (tunables.h). -ENOENT when the domain is gone, -EIO otherwise. */
-static int failure(virConnectPtr conn) {
-        if (!conn || virConnectIsAlive(conn) != 1)
+/* Why the libvirt call just made failed; call it before any other libvirt
+ * function, which would reset the error. -ENOTCONN when libvirtd is out of
+ * reach (not connected, or the connection died before its close callback
+ * came): a restore that fails so waits in the journal for the next
+ * connection (tunables.h), and the module retunes its domains once it is
+ * back (virt_missed()). -ENOENT when the domain is gone, -EIO otherwise. */
+static int failure(struct virt *v) {
+        int code = virGetLastErrorCode();
+        virConnectPtr conn = virt_connection(v);
+
+        if (!conn || virConnectIsAlive(conn) != 1) {
+                virt_missed(v);
                 return -ENOTCONN;
-        return virGetLastErrorCode() == VIR_ERR_NO_DOMAIN ? -ENOENT : -EIO;
+        }
+        return code == VIR_ERR_NO_DOMAIN ? -ENOENT : -EIO;
 }
 
-static int host_cpus(virDomainPtr dom) {
+static int host_cpus(struct virt *v, virDomainPtr dom) {
         int n = virNodeGetCPUMap(virDomainGetConnect(dom), NULL, NULL, 0);
 
-        return n > 0 ? n : failure(virDomainGetConnect(dom));
+        return n > 0 ? n : failure(v);
 }
 
 static int map_to_list(const unsigned char *map, int ncpus, char *buf, size_t size) {
@@ -87,18 +94,21 @@ static int map_to_list(const unsigned char *map, int ncpus, char *buf, size_t si
         return cpuset_format(set, buf, size);
 }
 
-static int read_memory(virDomainPtr dom, char *buf, size_t size) {
+static int read_memory(struct virt *v, virDomainPtr dom, char *buf, size_t size) {
         virTypedParameterPtr params = NULL;
         int n = 0, r = -ENODATA;
 
-        if (virDomainGetNumaParameters(dom, NULL, &n, VIR_DOMAIN_AFFECT_LIVE) < 0 || n <= 0)
+        if (virDomainGetNumaParameters(dom, NULL, &n, VIR_DOMAIN_AFFECT_LIVE) < 0)
+                return failure(v);
+        if (n <= 0)
                 return -EIO;
         params = calloc((size_t) n, sizeof *params);
         if (!params)
                 return -ENOMEM;
         if (virDomainGetNumaParameters(dom, params, &n, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+                r = failure(v);
                 free(params);
-                return -EIO;
+                return r;
         }
         for (int i = 0; i < n; i++)
                 if (streq(params[i].field, VIR_DOMAIN_NUMA_NODESET) && params[i].type == VIR_TYPED_PARAM_STRING)
@@ -120,14 +130,16 @@ static int virt_read(void *userdata, const char *key, char *buf, size_t size) {
                 return r;
         dom = lookup(v, &k);
         if (!dom)
-                return failure(virt_connection(v));
+                return failure(v);
         if (k.what == PIN_MEMORY) {
-                r = read_memory(dom, buf, size);
+                r = read_memory(v, dom, buf, size);
                 goto out;
         }
-        r = ncpus = host_cpus(dom);
-        if (r < 0 || virDomainGetInfo(dom, &info) < 0) {
-                r = -EIO;
+        r = ncpus = host_cpus(v, dom);
+        if (r < 0)
+                goto out;
+        if (virDomainGetInfo(dom, &info) < 0) {
+                r = failure(v);
                 goto out;
         }
         maplen = VIR_CPU_MAPLEN(ncpus);
@@ -137,12 +149,13 @@ static int virt_read(void *userdata, const char *key, char *buf, size_t size) {
                 goto out;
         }
         if (k.what == PIN_EMULATOR)
-                r = virDomainGetEmulatorPinInfo(dom, maps, maplen, VIR_DOMAIN_AFFECT_LIVE) < 0 ? -EIO : 0;
+                r = virDomainGetEmulatorPinInfo(dom, maps, maplen, VIR_DOMAIN_AFFECT_LIVE) < 0 ? failure(v) : 0;
         else if (k.vcpu >= info.nrVirtCpu)
                 r = -ENOENT;
         else
-                r = virDomainGetVcpuPinInfo(dom, (int) info.nrVirtCpu, maps, maplen, VIR_DOMAIN_AFFECT_LIVE) < 0 ? -EIO
-                                                                                                           : 0;
+                r = virDomainGetVcpuPinInfo(dom, (int) info.nrVirtCpu, maps, maplen, VIR_DOMAIN_AFFECT_LIVE) < 0
+                            ? failure(v)
+                            : 0;
         if (r >= 0) {
                 r = map_to_list(VIR_GET_CPUMAP(maps, maplen, k.what == PIN_VCPU ? (int) k.vcpu : 0), ncpus, buf, size);
                 r = r < 0 ? r : 0;
@@ -152,14 +165,14 @@ out:
         return r;
 }
 
-static int write_memory(virDomainPtr dom, const char *nodes) {
+static int write_memory(struct virt *v, virDomainPtr dom, const char *nodes) {
         virTypedParameter p = { .type = VIR_TYPED_PARAM_STRING };
         const char *name = virDomainGetName(dom);
 
         snprintf(p.field, sizeof p.field, "%s", VIR_DOMAIN_NUMA_NODESET);
         p.value.s = (char *) nodes;
         if (virDomainSetNumaParameters(dom, &p, 1, VIR_DOMAIN_AFFECT_LIVE) < 0)
-                return failure(virDomainGetConnect(dom));
+                return failure(v);
         /* New allocations follow the binding; what is elsewhere moves now. */
         if (name)
                 (void) virt_numa_move(name, nodes);
@@ -184,12 +197,12 @@ static int virt_write(void *userdata, const char *key, const char *value) {
                 return -EINVAL;
         dom = lookup(v, &k);
         if (!dom)
-                return failure(virt_connection(v));
+                return failure(v);
         if (k.what == PIN_MEMORY) {
-                r = write_memory(dom, value);
+                r = write_memory(v, dom, value);
                 goto out;
         }
-        r = ncpus = host_cpus(dom);
+        r = ncpus = host_cpus(v, dom);
         if (r < 0)
                 goto out;
         maplen = VIR_CPU_MAPLEN(ncpus);
@@ -205,7 +218,7 @@ static int virt_write(void *userdata, const char *key, const char *value) {
                 r = virDomainPinEmulator(dom, map, maplen, VIR_DOMAIN_AFFECT_LIVE);
         else
                 r = virDomainPinVcpuFlags(dom, k.vcpu, map, maplen, VIR_DOMAIN_AFFECT_LIVE);
-        r = r < 0 ? failure(virDomainGetConnect(dom)) : 0;
+        r = r < 0 ? failure(v) : 0;
 out:
         virDomainFree(dom);
         return r;

@@ -35,6 +35,7 @@ struct virt {
         int lifecycle_id, metadata_id;
         struct retry retry;             /* reconnecting while libvirtd is away */
         bool failing;                   /* said once that libvirt is not there */
+        bool missed;                    /* see virt_missed() */
         struct virt_domain **doms;
         size_t n_doms;
         struct backend backend;
@@ -47,6 +48,10 @@ static void quiet_errors(void *userdata, virErrorPtr err) {
 
 virConnectPtr virt_connection(struct virt *v) {
         return v && !v->lost ? v->conn : NULL;
+}
+
+void virt_missed(struct virt *v) {
+        v->missed = true;
 }
 
 /* ---- tracked domains ---- */
@@ -348,6 +353,14 @@ static int connect_now(struct virt *v) {
                 return -EAGAIN;
         }
         reconcile(v);
+        /* A domain known from before that was placed, or put back, while
+         * libvirtd was away still has whatever pinning it had: place it
+         * again. Placing forgets the old placement first, so a domain
+         * reconcile() just placed is only placed once more. */
+        if (v->missed) {
+                v->missed = false;
+                virt_retune(v);
+        }
         return 0;
 }
 

@@ -43,6 +43,10 @@ int virt_domain_report(struct virt *v, const char *uuid, const char *policy, con
 
 /* The live connection, or NULL. */
 virConnectPtr virt_connection(struct virt *v);
+/* A pinning read or write found libvirtd out of reach: whatever the domains
+ * were meant to get meanwhile did not reach them, so they are retuned once
+ * the connection is back. */
+void virt_missed(struct virt *v);
 
 /* The pinning backend (backend-virt.c): keys "<uuid>/vcpu<N>",
  * "<uuid>/emulator", "<uuid>/memory"; values CPU or node lists. */

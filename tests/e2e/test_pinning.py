@@ -244,9 +244,10 @@ class Pinning(harness.TestCase):
         dom = self.domain(vcpus=1).start()
         wait_until("pinned", lambda: pinned(dom, "1", "0"))
         waiting = "They wait in the journal until it is."
+        lost = "Lost the libvirt connection"
         virt.stop_libvirtd()
         try:
-            d.wait_output("Lost the libvirt connection")
+            d.wait_output(lost)
             # off cannot reach libvirtd: the domain's own pinning waits.
             self.adm(d, "off")
             d.wait_output(waiting)
@@ -256,15 +257,30 @@ class Pinning(harness.TestCase):
         # This daemon's reconnect puts it back.
         wait_until("restored on reconnect", lambda: pinned(dom, ALL, ALL), timeout=60)
         d.wait_output("Put back the pinning of ")
-        # Pinned again, then stopped while libvirtd is down: the next start
-        # puts it back.
+
+        # Pinned again; libvirtd goes; off, then the profile again, both
+        # while it is away: once back, the domain's own pinning goes back
+        # and the domain is placed anew.
         self.adm(d, "profile", "latency")
         wait_until("pinned again", lambda: pinned(dom, "1", "0"))
         virt.stop_libvirtd()
         try:
-            wait_until("second loss", lambda: d.output().count("Lost the libvirt connection") >= 2)
-            self.assertEqual(d.stop(), 0)
+            wait_until("second loss", lambda: d.output().count(lost) >= 2)
+            self.adm(d, "off")
+            self.adm(d, "profile", "latency")
             self.assertEqual(d.output().count(waiting), 2)
+        finally:
+            virt.ensure_libvirtd()
+        wait_until("placed again after the reconnect",
+                   lambda: d.output().count("Put back the pinning of ") >= 2 and pinned(dom, "1", "0"), timeout=60)
+        self.assertEqual(self.placed(d, dom)["policy"], "dedicated")
+
+        # Stopped while libvirtd is down: the next start puts it back.
+        virt.stop_libvirtd()
+        try:
+            wait_until("third loss", lambda: d.output().count(lost) >= 3)
+            self.assertEqual(d.stop(), 0)
+            self.assertEqual(d.output().count(waiting), 3)
             self.assertTrue(pinned(dom, "1", "0"))
         finally:
             virt.ensure_libvirtd()
