@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Arrays that double as they grow. */
+/* Arrays that double as they grow, and arrays of pointers that shrink. */
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Room for one more element: *a holds n elements in *cap slots of size
  * bytes; the first allocation has first slots. -ENOMEM leaves the array as
@@ -28,3 +29,16 @@ static inline int array_reserve(void **a, size_t *cap, size_t n, size_t size, si
 }
 
 #define ARRAY_RESERVE(a, cap, n, first) array_reserve((void **) &(a), &(cap), (n), sizeof *(a), (first))
+
+/* Take the pointer p out of the *n pointers in a, keeping the others'
+ * order. Nothing happens when it is not there. */
+static inline void array_remove_ptr(void **a, size_t *n, const void *p) {
+        for (size_t i = 0; i < *n; i++)
+                if (a[i] == p) {
+                        memmove(a + i, a + i + 1, (*n - i - 1) * sizeof *a);
+                        (*n)--;
+                        return;
+                }
+}
+
+#define ARRAY_REMOVE_PTR(a, n, p) array_remove_ptr((void **) (a), &(n), (p))

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include <string.h>
-
+#include "array.h"
 #include "host.h"
 #include "log.h"
 
@@ -39,12 +38,7 @@ int host_add_backend(struct host *h, struct backend *be) {
 }
 
 void host_remove_backend(struct host *h, const struct backend *be) {
-        for (size_t i = 0; i < h->n_backends; i++)
-                if (h->backends[i] == be) {
-                        memmove(h->backends + i, h->backends + i + 1, (h->n_backends - i - 1) * sizeof *h->backends);
-                        h->n_backends--;
-                        break;
-                }
+        ARRAY_REMOVE_PTR(h->backends, h->n_backends, be);
         backends_changed(h);
 }
 

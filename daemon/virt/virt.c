@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "ctx.h"
 #include "log.h"
 #include "manager.h"
@@ -179,12 +180,7 @@ static void untrack(struct virt *v, struct virt_domain *d) {
         dispatch(v, d, KT_DOMAIN_STOPPED);
         /* Gone with its process: nothing to put back. */
         (void) tunables_forget_device(&v->m->host.tunables, d->uuid);
-        for (size_t i = 0; i < v->n_doms; i++)
-                if (v->doms[i] == d) {
-                        memmove(v->doms + i, v->doms + i + 1, (v->n_doms - i - 1) * sizeof *v->doms);
-                        v->n_doms--;
-                        break;
-                }
+        ARRAY_REMOVE_PTR(v->doms, v->n_doms, d);
         domain_free(d);
 }
 
