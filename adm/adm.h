@@ -5,10 +5,11 @@
  * print. */
 
 #include <stdbool.h>
-#include <systemd/sd-bus.h>
+
+#include "dbus-connection.h"
 
 struct adm {
-        sd_bus *bus;
+        struct dbus_connection conn;
         bool direct;            /* the private socket: no bus, no destination */
         bool json;
         const char *socket;     /* NULL: the default, with the system bus as fallback */
@@ -18,11 +19,14 @@ struct adm {
  * named) the system bus. Prints one line on failure. */
 int adm_connect(struct adm *a);
 
-/* Call member with arguments types, ...; on failure print the daemon's
- * refusal as one line on stderr and return a negative errno. */
-int adm_call(struct adm *a, const char *member, sd_bus_message **reply, const char *types, ...);
+/* Call member with string arguments (types: "", "s", "ss"...); on failure
+ * print the daemon's refusal as one line on stderr and return a negative
+ * errno. reply (NULL: not wanted) is the method return, to read and then
+ * free with dbus_message_done(). */
+int adm_call(struct adm *a, const char *member, struct dbus_message *reply, const char *types, ...);
 /* The same with one argument, a string array ("as"). */
-int adm_call_strv(struct adm *a, const char *member, sd_bus_message **reply, char **strv);
+int adm_call_strv(struct adm *a, const char *member, struct dbus_message *reply, char **strv);
+void adm_disconnect(struct adm *a);
 
 /* One error line, "kvmtuned-adm: ...", on stderr; returns -EINVAL. */
 int adm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -4,9 +4,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include "adm.h"
 #include "config.h"
@@ -15,6 +12,9 @@
 
 /* Long enough for a profile switch on a host with thousands of CPUs. */
 #define CALL_TIMEOUT_USEC (120ULL * 1000000ULL)
+#define ARGS_MAX 4
+
+#define ERROR_PREFIX "org.freedesktop.DBus.Error."
 
 int adm_error(const char *fmt, ...) {
         va_list ap;
@@ -27,101 +27,88 @@ int adm_error(const char *fmt, ...) {
         return -EINVAL;
 }
 
-static int connect_socket(const char *path, sd_bus **ret) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int fd = -1;
-        sd_bus *bus = NULL;
-        int r;
-
-        if (strlen(path) >= sizeof sa.sun_path)
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
-                return -errno;
-        r = sd_bus_new(&bus);
-        if (r < 0)
-                return r;
-        r = sd_bus_set_fd(bus, fd, fd);
-        if (r >= 0) {
-                fd = -1;        /* the bus owns it now */
-                r = sd_bus_start(bus);
-        }
-        if (r < 0) {
-                sd_bus_unref(bus);
-                return r;
-        }
-        *ret = bus;
-        return 0;
-}
-
 int adm_connect(struct adm *a) {
         const char *path = a->socket ?: KT_RUNTIME_DIR "/" KT_SOCKET_NAME;
         int r, rb;
 
-        r = connect_socket(path, &a->bus);
+        r = dbus_connection_open_peer(&a->conn, path);
         if (r >= 0) {
                 a->direct = true;
                 return 0;
         }
         if (a->socket)
                 return adm_error("cannot connect to %s: %s", path, strerror(-r));
-        rb = sd_bus_open_system(&a->bus);
+        rb = dbus_connection_open_system(&a->conn);
         if (rb >= 0)
                 return 0;
         return adm_error("cannot reach kvmtuned: %s: %s, and no system bus: %s", path, strerror(-r), strerror(-rb));
 }
 
-/* Send the call m and wait; on failure print the daemon's refusal. */
-static int call(struct adm *a, sd_bus_message *m, const char *member, sd_bus_message **reply) {
-        sd_bus_error error = SD_BUS_ERROR_NULL;
+void adm_disconnect(struct adm *a) {
+        dbus_connection_close(&a->conn);
+}
+
+/* The daemon's refusal, as one line; returns the errno it stands for. */
+static int refused(struct dbus_message *reply, const char *member) {
+        const char *name = reply->error_name, *message = NULL;
+
+        if (dbus_message_read_basic(reply, 's', &message) <= 0 || !*message)
+                message = NULL;
+        if (streq(name, ERROR_PREFIX "AccessDenied")) {
+                adm_error("permission denied: %s", message ?: member);
+                return -EACCES;
+        }
+        if (streq(name, ERROR_PREFIX "ServiceUnknown") || streq(name, ERROR_PREFIX "NameHasNoOwner")) {
+                adm_error("kvmtuned is not running (%s is not on the system bus)", KT_BUS_NAME);
+                return -ESRCH;
+        }
+        adm_error("%s", message ?: name);
+        return streq(name, ERROR_PREFIX "InvalidArgs") ? -EINVAL : -EIO;
+}
+
+static int call(struct adm *a, const char *member, const char *sig, const struct dbus_buf *body,
+                struct dbus_message *ret) {
+        struct dbus_message reply;
         int r;
 
-        r = sd_bus_call(a->bus, m, CALL_TIMEOUT_USEC, &error, reply);
-        if (r < 0) {
-                if (sd_bus_error_has_name(&error, SD_BUS_ERROR_ACCESS_DENIED))
-                        adm_error("permission denied: %s", error.message ?: member);
-                else if (sd_bus_error_has_name(&error, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
-                         sd_bus_error_has_name(&error, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
-                        adm_error("kvmtuned is not running (%s is not on the system bus)", KT_BUS_NAME);
-                else
-                        adm_error("%s", error.message ?: strerror(-r));
-                sd_bus_error_free(&error);
-        }
+        r = dbus_connection_call(&a->conn, a->direct ? NULL : KT_BUS_NAME, KT_BUS_PATH, KT_BUS_INTERFACE, member,
+                                 sig, body, CALL_TIMEOUT_USEC, &reply);
+        if (r == -EINVAL || r == -ENOMEM)
+                return adm_error("cannot build the %s call: %s", member, strerror(-r));
+        if (r < 0)
+                return adm_error("%s: %s", member, r == -EBADMSG ? "malformed message from kvmtuned" : strerror(-r));
+        if (reply.type == DBUS_ERROR)
+                r = refused(&reply, member);
+        if (r < 0 || !ret)
+                dbus_message_done(&reply);
+        else
+                *ret = reply;
         return r;
 }
 
-static int new_call(struct adm *a, const char *member, sd_bus_message **ret) {
-        return sd_bus_message_new_method_call(a->bus, ret, a->direct ? NULL : KT_BUS_NAME, KT_BUS_PATH,
-                                              KT_BUS_INTERFACE, member);
-}
-
-int adm_call(struct adm *a, const char *member, sd_bus_message **reply, const char *types, ...) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+int adm_call(struct adm *a, const char *member, struct dbus_message *reply, const char *types, ...) {
+        struct dbus_buf body = {};
         va_list ap;
         int r;
 
-        r = new_call(a, member, &m);
-        if (r >= 0 && types) {
-                va_start(ap, types);
-                r = sd_bus_message_appendv(m, types, ap);
-                va_end(ap);
-        }
-        if (r < 0)
-                return adm_error("cannot build the %s call: %s", member, strerror(-r));
-        return call(a, m, member, reply);
+        types = types ?: "";
+        if (strlen(types) > ARGS_MAX || strspn(types, "s") != strlen(types))
+                return adm_error("cannot build the %s call: %s", member, strerror(EINVAL));
+        va_start(ap, types);
+        for (const char *t = types; *t; t++)
+                dbus_buf_put_string(&body, va_arg(ap, const char *));
+        va_end(ap);
+        r = call(a, member, types, &body, reply);
+        dbus_buf_done(&body);
+        return r;
 }
 
-int adm_call_strv(struct adm *a, const char *member, sd_bus_message **reply, char **strv) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+int adm_call_strv(struct adm *a, const char *member, struct dbus_message *reply, char **strv) {
+        struct dbus_buf body = {};
         int r;
 
-        r = new_call(a, member, &m);
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, strv);
-        if (r < 0)
-                return adm_error("cannot build the %s call: %s", member, strerror(-r));
-        return call(a, m, member, reply);
+        dbus_buf_put_strv(&body, strv);
+        r = call(a, member, "as", &body, reply);
+        dbus_buf_done(&body);
+        return r;
 }

@@ -87,7 +87,7 @@ static int run(int argc, char *argv[], const struct verb **ret_verb) {
         if (r < 0)
                 return r;
         r = v->run(&a, argv + optind + 1);
-        sd_bus_flush_close_unref(a.bus);
+        adm_disconnect(&a);
         return r;
 }
 

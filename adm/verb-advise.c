@@ -13,12 +13,12 @@
 #include "kvmtuned/names.h"
 #include "verbs.h"
 
-static int read_finding(sd_bus_message *reply, struct advise_report *report) {
+static int read_finding(struct dbus_message *reply, struct advise_report *report) {
         const char *rule, *severity, *domain, *subject, *message, *fix, *source;
         struct advise_finding f = {};
         int r, s;
 
-        r = sd_bus_message_read(reply, "(sssssss)", &rule, &severity, &domain, &subject, &message, &fix, &source);
+        r = dbus_message_read(reply, "(sssssss)", &rule, &severity, &domain, &subject, &message, &fix, &source);
         if (r <= 0)
                 return r;
         s = advise_severity_from_string(severity);
@@ -41,17 +41,17 @@ static int read_finding(sd_bus_message *reply, struct advise_report *report) {
         return 1;
 }
 
-static int read_report(sd_bus_message *reply, const char **profile, struct advise_report *report) {
+static int read_report(struct dbus_message *reply, const char **profile, struct advise_report *report) {
         uint32_t checked;
         int r;
 
-        r = sd_bus_message_read(reply, "su", profile, &checked);
+        r = dbus_message_read(reply, "su", profile, &checked);
         if (r >= 0)
-                r = sd_bus_message_enter_container(reply, 'a', "(sssssss)");
+                r = dbus_message_enter(reply, 'a', "(sssssss)");
         while (r > 0)
                 r = read_finding(reply, report);
         if (r >= 0)
-                r = sd_bus_message_exit_container(reply);
+                r = dbus_message_exit(reply);
         report->n_domains = checked;
         return r;
 }
@@ -77,7 +77,7 @@ static int take_options(struct adm *a, char **args) {
 }
 
 int verb_advise(struct adm *a, char **args) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(dbus_message_done) struct dbus_message reply = {};
         struct advise_report report = {};
         struct strbuf out = {};
         const char *profile = NULL;
@@ -93,7 +93,7 @@ int verb_advise(struct adm *a, char **args) {
         r = adm_call_strv(a, "Advise", &reply, args);
         if (r < 0)
                 return r;
-        r = read_report(reply, &profile, &report);
+        r = read_report(&reply, &profile, &report);
         if (r < 0) {
                 advise_report_done(&report);
                 return adm_error("unexpected reply from kvmtuned: %s", strerror(-r));

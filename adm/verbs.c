@@ -9,7 +9,7 @@
 #include "output.h"
 #include "verbs.h"
 
-#define _cleanup_reply_ _cleanup_(sd_bus_message_unrefp)
+#define _cleanup_reply_ _cleanup_(dbus_message_done)
 #define _cleanup_table_ _cleanup_(table_done)
 
 static int bad_reply(int r) {
@@ -17,27 +17,27 @@ static int bad_reply(int r) {
 }
 
 /* Read an array of string structs ("(ss)", "(ssss)"...) into t. */
-static int read_rows(sd_bus_message *reply, struct table *t) {
+static int read_rows(struct dbus_message *reply, struct table *t) {
         char inner[TABLE_MAX_COLS + 1] = {}, sig[TABLE_MAX_COLS + 3];
         const char *c[TABLE_MAX_COLS] = {};
         int r;
 
         memset(inner, 's', t->n_cols);
         snprintf(sig, sizeof sig, "(%s)", inner);
-        r = sd_bus_message_enter_container(reply, 'a', sig);
+        r = dbus_message_enter(reply, 'a', sig);
         while (r > 0) {
-                r = sd_bus_message_enter_container(reply, 'r', inner);
+                r = dbus_message_enter(reply, 'r', inner);
                 if (r <= 0)
                         break;
                 for (unsigned i = 0; i < t->n_cols && r >= 0; i++)
-                        r = sd_bus_message_read_basic(reply, 's', &c[i]);
+                        r = dbus_message_read_basic(reply, 's', &c[i]);
                 if (r >= 0)
-                        r = sd_bus_message_exit_container(reply);
+                        r = dbus_message_exit(reply);
                 if (r >= 0)
                         r = table_add(t, c[0], c[1], c[2], c[3], c[4]) < 0 ? -ENOMEM : 1;
         }
         if (r >= 0)
-                r = sd_bus_message_exit_container(reply);
+                r = dbus_message_exit(reply);
         return r < 0 ? bad_reply(r) : 0;
 }
 
@@ -61,14 +61,14 @@ static void json_rows(const struct table *t, const char *const *keys) {
 }
 
 static int active_profile(struct adm *a, char **name, char **reason) {
-        _cleanup_reply_ sd_bus_message *reply = NULL;
+        _cleanup_reply_ struct dbus_message reply = {};
         const char *n, *why;
         int r;
 
         r = adm_call(a, "ActiveProfile", &reply, NULL);
         if (r < 0)
                 return r;
-        r = sd_bus_message_read(reply, "ss", &n, &why);
+        r = dbus_message_read(&reply, "ss", &n, &why);
         if (r < 0)
                 return bad_reply(r);
         *name = strdup(n);
@@ -84,7 +84,7 @@ static int check_profile_name(const char *name) {
 }
 
 static int verb_list(struct adm *a, char **args) {
-        _cleanup_reply_ sd_bus_message *reply = NULL;
+        _cleanup_reply_ struct dbus_message reply = {};
         _cleanup_table_ struct table t = { .n_cols = 2 };
         _cleanup_free_ char *active = NULL, *reason = NULL;
         static const char *const keys[] = { "name", "summary" };
@@ -93,7 +93,7 @@ static int verb_list(struct adm *a, char **args) {
         (void) args;
         r = adm_call(a, "ListProfiles", &reply, NULL);
         if (r >= 0)
-                r = read_rows(reply, &t);
+                r = read_rows(&reply, &t);
         if (r >= 0)
                 r = active_profile(a, &active, &reason);
         if (r < 0)
@@ -159,7 +159,7 @@ static int verb_reload(struct adm *a, char **args) {
 }
 
 static int verb_verify(struct adm *a, char **args) {
-        _cleanup_reply_ sd_bus_message *reply = NULL;
+        _cleanup_reply_ struct dbus_message reply = {};
         _cleanup_table_ struct table t = { .n_cols = 4 }, out = { .n_cols = 3 };
         _cleanup_free_ char *active = NULL, *reason = NULL;
         static const char *const keys[] = { "path", "expected", "actual", "owner" };
@@ -170,7 +170,7 @@ static int verb_verify(struct adm *a, char **args) {
         if (r >= 0)
                 r = adm_call(a, "Verify", &reply, NULL);
         if (r >= 0)
-                r = read_rows(reply, &t);
+                r = read_rows(&reply, &t);
         if (r < 0)
                 return r;
         if (a->json) {
@@ -204,7 +204,7 @@ static int verb_verify(struct adm *a, char **args) {
 }
 
 static int verb_diff(struct adm *a, char **args) {
-        _cleanup_reply_ sd_bus_message *reply = NULL;
+        _cleanup_reply_ struct dbus_message reply = {};
         _cleanup_table_ struct table t = { .n_cols = 4 }, out = { .n_cols = 2 };
         static const char *const keys[] = { "path", "now", "new", "owner" };
         int r;
@@ -213,7 +213,7 @@ static int verb_diff(struct adm *a, char **args) {
         if (r >= 0)
                 r = adm_call(a, "Diff", &reply, "s", args[0]);
         if (r >= 0)
-                r = read_rows(reply, &t);
+                r = read_rows(&reply, &t);
         if (r < 0)
                 return r;
         if (a->json) {
@@ -241,7 +241,7 @@ static int verb_diff(struct adm *a, char **args) {
 }
 
 static int verb_recommend(struct adm *a, char **args) {
-        _cleanup_reply_ sd_bus_message *reply = NULL;
+        _cleanup_reply_ struct dbus_message reply = {};
         const char *name, *why;
         int r;
 
@@ -249,7 +249,7 @@ static int verb_recommend(struct adm *a, char **args) {
         r = adm_call(a, "Recommend", &reply, NULL);
         if (r < 0)
                 return r;
-        r = sd_bus_message_read(reply, "ss", &name, &why);
+        r = dbus_message_read(&reply, "ss", &name, &why);
         if (r < 0)
                 return bad_reply(r);
         if (!*name)
@@ -258,20 +258,20 @@ static int verb_recommend(struct adm *a, char **args) {
         return 0;
 }
 
-static int read_includes(sd_bus_message *reply, char **ret) {
+static int read_includes(struct dbus_message *reply, char **ret) {
         struct table t = { .n_cols = 1 };
         const char *s;
         size_t len = 0;
         char *out;
         int r;
 
-        r = sd_bus_message_enter_container(reply, 'a', "s");
-        while (r > 0 && (r = sd_bus_message_read_basic(reply, 's', &s)) > 0) {
+        r = dbus_message_enter(reply, 'a', "s");
+        while (r > 0 && (r = dbus_message_read_basic(reply, 's', &s)) > 0) {
                 r = table_add(&t, s) < 0 ? -ENOMEM : 1;
                 len += strlen(s) + 2;
         }
         if (r >= 0)
-                r = sd_bus_message_exit_container(reply);
+                r = dbus_message_exit(reply);
         out = r >= 0 ? calloc(1, len + 2) : NULL;
         for (size_t i = 0; out && i < t.n_rows; i++) {
                 if (i)
@@ -290,7 +290,7 @@ static int read_includes(sd_bus_message *reply, char **ret) {
 }
 
 static int verb_info(struct adm *a, char **args) {
-        _cleanup_reply_ sd_bus_message *reply = NULL;
+        _cleanup_reply_ struct dbus_message reply = {};
         _cleanup_table_ struct table head = { .n_cols = 2 }, settings = { .n_cols = 3 };
         _cleanup_free_ char *includes = NULL;
         const char *name, *summary, *file;
@@ -301,12 +301,12 @@ static int verb_info(struct adm *a, char **args) {
                 r = adm_call(a, "ProfileInfo", &reply, "s", args[0]);
         if (r < 0)
                 return r;
-        r = sd_bus_message_read(reply, "sss", &name, &summary, &file);
+        r = dbus_message_read(&reply, "sss", &name, &summary, &file);
         if (r < 0)
                 return bad_reply(r);
-        r = read_includes(reply, &includes);
+        r = read_includes(&reply, &includes);
         if (r >= 0)
-                r = read_rows(reply, &settings);
+                r = read_rows(&reply, &settings);
         if (r >= 0)
                 r = table_add(&head, "Profile:", name);
         if (r >= 0)
@@ -324,14 +324,14 @@ static int verb_info(struct adm *a, char **args) {
 }
 
 static int verb_status(struct adm *a, char **args) {
-        _cleanup_reply_ sd_bus_message *reply = NULL;
+        _cleanup_reply_ struct dbus_message reply = {};
         _cleanup_table_ struct table t = { .n_cols = 2 }, out = { .n_cols = 2 };
         int r;
 
         (void) args;
         r = adm_call(a, "Status", &reply, NULL);
         if (r >= 0)
-                r = read_rows(reply, &t);
+                r = read_rows(&reply, &t);
         if (r < 0)
                 return r;
         if (a->json) {
@@ -356,7 +356,7 @@ static int verb_status(struct adm *a, char **args) {
 }
 
 static int verb_domains(struct adm *a, char **args) {
-        _cleanup_reply_ sd_bus_message *reply = NULL;
+        _cleanup_reply_ struct dbus_message reply = {};
         _cleanup_table_ struct table t = { .n_cols = 5 }, out = { .n_cols = 5 };
         static const char *const keys[] = { "name", "policy", "cpus", "nodes", "note" };
         int r;
@@ -364,7 +364,7 @@ static int verb_domains(struct adm *a, char **args) {
         (void) args;
         r = adm_call(a, "Domains", &reply, NULL);
         if (r >= 0)
-                r = read_rows(reply, &t);
+                r = read_rows(&reply, &t);
         if (r < 0)
                 return r;
         if (a->json) {
