@@ -22,6 +22,7 @@ struct peer {
         struct control_socket *cs;
         sd_bus *bus;
         uid_t uid;
+        bool fresh;             /* not yet processed once after authenticating */
 };
 
 static void peer_free(struct peer *p) {
@@ -46,6 +47,40 @@ static int on_peer_disconnected(sd_bus_message *msg, void *userdata, sd_bus_erro
         (void) error;
         peer_free(userdata);
         return 0;
+}
+
+/* sd-bus reads a new client's first bytes in large chunks while it
+ * authenticates, so a call sent together with BEGIN lands in its buffer,
+ * and nothing wakes the connection for it: the client waits for a reply
+ * forever. Once a new peer is authenticated, process it once more; the
+ * source is on while some new peer has not got that far. */
+static int on_post_auth(sd_event_source *s, void *userdata) {
+        struct control_socket *cs = userdata;
+
+        for (;;) {
+                struct peer *p;
+                bool waiting = false;
+                sd_bus *bus;
+
+                for (p = cs->peers; p; p = p->next) {
+                        if (!p->fresh)
+                                continue;
+                        if (sd_bus_is_ready(p->bus) > 0)
+                                break;
+                        waiting = true;
+                }
+                if (!p) {
+                        if (!waiting)
+                                (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                        return 0;
+                }
+                p->fresh = false;
+                /* A call may end the peer (its Disconnected): hold the bus. */
+                bus = sd_bus_ref(p->bus);
+                while (sd_bus_process(bus, NULL) > 0)
+                        ;
+                sd_bus_unref(bus);
+        }
 }
 
 static int peer_start(struct control_socket *cs, int fd, uid_t uid) {
@@ -88,8 +123,11 @@ static int peer_start(struct control_socket *cs, int fd, uid_t uid) {
                 r = sd_bus_attach_event(p->bus, cs->manager->event, SD_EVENT_PRIORITY_NORMAL);
         if (r >= 0)
                 r = sd_bus_start(p->bus);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(cs->post_auth, SD_EVENT_ON);
         if (r < 0)
                 goto fail;
+        p->fresh = true;
         return 0;
 fail:
         peer_free(p);
@@ -174,6 +212,10 @@ int control_socket_listen(struct control_socket *cs, struct manager *m, const ch
         if (listen(cs->fd, SOMAXCONN) < 0)
                 return log_error_errno(-errno, "Cannot listen on control socket %s: %m", path);
         r = sd_event_add_io(m->event, &cs->accept_source, cs->fd, EPOLLIN, on_accept, cs);
+        if (r >= 0)
+                r = sd_event_add_post(m->event, &cs->post_auth, on_post_auth, cs);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(cs->post_auth, SD_EVENT_OFF);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch control socket %s: %m", path);
         return 0;
@@ -183,6 +225,7 @@ void control_socket_close(struct control_socket *cs) {
         while (cs->peers)
                 peer_free(cs->peers);
         cs->accept_source = sd_event_source_unref(cs->accept_source);
+        cs->post_auth = sd_event_source_unref(cs->post_auth);
         if (cs->fd >= 0) {
                 close(cs->fd);
                 (void) unlink(cs->path);

@@ -17,6 +17,7 @@ struct control_socket {
         char *path;
         int fd;
         sd_event_source *accept_source;
+        sd_event_source *post_auth;     /* on while a new peer may hold a call from its first read */
         struct peer *peers;
         unsigned n_peers;
         unsigned n_refused;     /* connections turned away, for rate-limited logging */

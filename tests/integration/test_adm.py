@@ -8,6 +8,8 @@ import json
 import os
 import re
 import shlex
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -342,6 +344,58 @@ class NonRoot(AdmTestCase):
         while adm.run(self.d, "active", prefix=self.as_nobody).returncode != 0:
             self.assertLess(time.monotonic(), deadline, "nobody still locked out after closing")
             time.sleep(0.1)
+
+
+class Wire(AdmTestCase):
+    """The control socket as other D-Bus clients use it."""
+
+    def call_bytes(self, member):
+        """A method call on the daemon, serial 1, no arguments, built by hand."""
+        def string(code, sig, value):
+            v = value.encode()
+            body = (bytes([len(v)]) + v + b"\0") if sig == "g" else struct.pack("<I", len(v)) + v + b"\0"
+            return bytes([code, 1]) + sig.encode() + b"\0" + body
+        fields = b""
+        for code, sig, value in ((1, "o", "/org/kvmtuned/Daemon"), (2, "s", "org.kvmtuned.Daemon1"), (3, "s", member)):
+            fields += b"\0" * (-len(fields) % 8) + string(code, sig, value)
+        head = b"l\1\0\1" + struct.pack("<III", 0, 1, len(fields)) + fields
+        return head + b"\0" * (-len(head) % 8)
+
+    def reply_type(self, s, buf):
+        """The type of the first message that is not a signal; buf: what
+        came after the OK line."""
+        while True:
+            while len(buf) < 16 or len(buf) < ((16 + struct.unpack("<I", buf[12:16])[0] + 7) & ~7) + \
+                    struct.unpack("<I", buf[4:8])[0]:
+                chunk = s.recv(4096)
+                self.assertTrue(chunk, "the daemon closed the connection")
+                buf += chunk
+            size = ((16 + struct.unpack("<I", buf[12:16])[0] + 7) & ~7) + struct.unpack("<I", buf[4:8])[0]
+            if buf[1] != 4:
+                return buf[1]
+            buf = buf[size:]
+
+    def test_pipelined_clients_get_their_reply(self):
+        # All at once (AUTH, BEGIN and the call in one write), and the call
+        # together with BEGIN after OK: the daemon must answer both, not
+        # wait for more bytes that never come.
+        auth = b"\0AUTH EXTERNAL " + str(os.getuid()).encode().hex().encode() + b"\r\n"
+        for pipelined in (True, False):
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(10)
+                s.connect(adm.socket_of(self.d))
+                s.sendall(auth + (b"BEGIN\r\n" + self.call_bytes("ActiveProfile") if pipelined else b""))
+                buf = b""
+                while b"\r\n" not in buf:
+                    buf += s.recv(256)
+                line, buf = buf.split(b"\r\n", 1)
+                self.assertTrue(line.startswith(b"OK "), line)
+                if not pipelined:
+                    s.sendall(b"BEGIN\r\n" + self.call_bytes("ActiveProfile"))
+                try:
+                    self.assertEqual(self.reply_type(s, buf), 2, "pipelined=%s" % pipelined)
+                except socket.timeout:
+                    self.fail("no reply to a call sent with BEGIN (pipelined=%s)" % pipelined)
 
 
 # Connect N times, wait until the daemon has either kept or closed each
