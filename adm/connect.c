@@ -73,8 +73,10 @@ static int call(struct adm *a, const char *member, const char *sig, const struct
 
         r = dbus_connection_call(&a->conn, a->direct ? NULL : KT_BUS_NAME, KT_BUS_PATH, KT_BUS_INTERFACE, member,
                                  sig, body, CALL_TIMEOUT_USEC, &reply);
-        if (r == -EINVAL || r == -ENOMEM)
+        if (r == -EINVAL)
                 return adm_error("cannot build the %s call: %s", member, strerror(-r));
+        if (r == -ENOMEM)
+                return adm_error("out of memory");
         if (r < 0)
                 return adm_error("%s: %s", member, r == -EBADMSG ? "malformed message from kvmtuned" : strerror(-r));
         if (reply.type == DBUS_ERROR)

@@ -2,11 +2,13 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,7 +17,8 @@
 
 #define SYSTEM_BUS_DEFAULT "unix:path=/run/dbus/system_bus_socket"
 #define AUTH_LINE_MAX      512
-#define HELLO_TIMEOUT_USEC (25ULL * 1000000ULL)
+/* Connecting, authenticating, Hello, and each send. */
+#define SETUP_TIMEOUT_USEC (25ULL * 1000000ULL)
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -33,7 +36,7 @@ static int send_all(int fd, const void *p, size_t n) {
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k < 0)
-                        return -errno;
+                        return errno == EAGAIN ? -ETIMEDOUT : -errno;      /* SO_SNDTIMEO */
                 b += k;
                 n -= (size_t) k;
         }
@@ -85,6 +88,7 @@ static void consume(struct dbus_connection *c, size_t n) {
         c->in_n -= n;
 }
 
+/* 1 and the next message in m; 0 when a message was passed over. */
 static int read_message(struct dbus_connection *c, uint64_t deadline, struct dbus_message *m) {
         uint8_t *data;
         long size;
@@ -114,20 +118,26 @@ static int read_message(struct dbus_connection *c, uint64_t deadline, struct dbu
         memcpy(data, c->in, (size_t) size);
         consume(c, (size_t) size);
         r = dbus_message_parse(m, data, (size_t) size);
-        if (r < 0)
+        if (r < 0) {
+                /* A call or signal we could not read is not our reply: pass it
+                 * over (anyone on the bus may send us a signal). */
+                bool other = data[1] == DBUS_METHOD_CALL || data[1] == DBUS_SIGNAL;
+
                 free(data);
-        return r;
+                return other ? 0 : r;
+        }
+        return 1;
 }
 
-/* SASL EXTERNAL as our uid; BEGIN goes with AUTH, as sd-bus sends it, so
+/* SASL EXTERNAL as our effective uid; BEGIN goes with AUTH, as sd-bus sends it, so
  * the first message never shares a read with BEGIN on the server. */
 static int authenticate(struct dbus_connection *c) {
         char out[64], hex[32] = "", uid[16];
-        uint64_t deadline = now_usec() + HELLO_TIMEOUT_USEC;
+        uint64_t deadline = now_usec() + SETUP_TIMEOUT_USEC;
         char *eol;
         int r;
 
-        snprintf(uid, sizeof uid, "%u", (unsigned) getuid());
+        snprintf(uid, sizeof uid, "%u", (unsigned) geteuid());   /* what SO_PEERCRED shows */
         for (size_t i = 0; uid[i]; i++)
                 snprintf(hex + 2 * i, 3, "%02x", (unsigned char) uid[i]);
         r = snprintf(out, sizeof out, "%cAUTH EXTERNAL %s\r\nBEGIN\r\n", 0, hex);
@@ -146,19 +156,28 @@ static int authenticate(struct dbus_connection *c) {
 }
 
 static int connect_unix(struct dbus_connection *c, const char *path, bool abstract) {
+        static const struct timeval send_timeout = { .tv_sec = SETUP_TIMEOUT_USEC / 1000000 };
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         size_t n = strlen(path), off = abstract ? 1 : 0;
         int r;
 
-        if (n + off >= sizeof sa.sun_path)
+        /* A path needs its NUL; an abstract name has none. */
+        if (n + off + !abstract > sizeof sa.sun_path)
                 return -ENAMETOOLONG;
         memcpy(sa.sun_path + off, path, n);
         c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (c->fd < 0)
                 return -errno;
+        /* connect() and send() block at most this long: a daemon that stopped
+         * accepting must not hang every hook call behind it for ever. */
+        if (setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout) < 0) {
+                r = -errno;
+                dbus_connection_close(c);
+                return r;
+        }
         if (connect(c->fd, (struct sockaddr *) &sa,
                     (socklen_t) (offsetof(struct sockaddr_un, sun_path) + off + n + (abstract ? 0 : 1))) < 0) {
-                r = -errno;
+                r = errno == EAGAIN ? -ETIMEDOUT : -errno;          /* SO_SNDTIMEO */
                 dbus_connection_close(c);
                 return r;
         }
@@ -205,7 +224,7 @@ static int hello(struct dbus_connection *c) {
         int r;
 
         r = dbus_connection_call(c, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                 "Hello", NULL, NULL, HELLO_TIMEOUT_USEC, &reply);
+                                 "Hello", NULL, NULL, SETUP_TIMEOUT_USEC, &reply);
         if (r < 0)
                 return r;
         r = reply.type == DBUS_ERROR ? -EPERM : 0;
@@ -262,8 +281,8 @@ int dbus_connection_call(struct dbus_connection *c, const char *destination, con
         dbus_buf_done(&out);
         while (r >= 0) {
                 r = read_message(c, deadline, reply);
-                if (r < 0)
-                        break;
+                if (r <= 0)
+                        continue;
                 if ((reply->type == DBUS_METHOD_RETURN || reply->type == DBUS_ERROR) &&
                     reply->reply_serial == serial)
                         return 0;

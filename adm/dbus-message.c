@@ -42,8 +42,9 @@ static size_t alignment(char t) {
 }
 
 /* Length of the one complete type at s (s < end), or 0 when there is
- * none. */
-static size_t type_len(const char *s, const char *end, unsigned depth) {
+ * none. A dict entry is a type only as an array's element. */
+static size_t type_len_in(const char *s, const char *end, unsigned depth, bool in_array) {
+        unsigned members = 0;
         const char *p;
         size_t n;
 
@@ -52,28 +53,36 @@ static size_t type_len(const char *s, const char *end, unsigned depth) {
         if (is_basic(*s) || *s == 'v')
                 return 1;
         if (*s == 'a') {
-                n = type_len(s + 1, end, depth + 1);
+                n = type_len_in(s + 1, end, depth + 1, true);
                 return n ? n + 1 : 0;
         }
-        if (*s != '(' && *s != '{')
+        if (*s != '(' && !(*s == '{' && in_array))
                 return 0;
-        for (p = s + 1; p < end && *p != (*s == '(' ? ')' : '}');) {
-                /* A dict entry: a basic key first, then one value. */
-                if (*s == '{' && ((p == s + 1 && !is_basic(*p)) || p > s + 2))
+        for (p = s + 1; p < end && *p != (*s == '(' ? ')' : '}'); p += n, members++) {
+                /* A dict entry: a basic key, then one value. */
+                if (*s == '{' && (members >= 2 || (members == 0 && !is_basic(*p))))
                         return 0;
-                n = type_len(p, end, depth + 1);
+                n = type_len_in(p, end, depth + 1, false);
                 if (n == 0)
                         return 0;
-                p += n;
         }
-        if (p >= end || p == s + 1 || (*s == '{' && p != s + 3))
+        if (p >= end || members == 0 || (*s == '{' && members != 2))
                 return 0;
         return (size_t) (p + 1 - s);
 }
 
+static size_t type_len(const char *s, const char *end) {
+        return type_len_in(s, end, 0, false);
+}
+
+/* The length of the type next at frame f. */
+static size_t frame_type_len(const struct dbus_frame *f) {
+        return type_len_in(f->sig, f->sig_end, 0, f->kind == 'a');
+}
+
 static bool signature_valid(const char *s, size_t n) {
         for (size_t i = 0, l; i < n; i += l) {
-                l = type_len(s + i, s + n, 0);
+                l = type_len(s + i, s + n);
                 if (l == 0)
                         return false;
         }
@@ -183,6 +192,8 @@ static int read_value(struct dbus_message *m, char type, void *ret) {
                         r = take(m, 4, 4, &p);
                         len = r < 0 ? 0 : get_u32(m, p);
                 }
+                if (r >= 0 && len >= DBUS_MESSAGE_MAX)
+                        r = -EBADMSG;
                 if (r >= 0)
                         r = take(m, 1, len + 1, &p);
                 if (r < 0)
@@ -256,7 +267,7 @@ static int enter(struct dbus_message *m, char type, const char *contents, size_t
         if (at_end(m))
                 return 0;
         s = f->sig;     /* at_end() may have moved it to an array's next element */
-        len = type_len(s, f->sig_end, 0);
+        len = frame_type_len(f);
         switch (type) {
         case 'a':
                 if (*s != 'a' || (contents && (len != n + 1 || memcmp(s + 1, contents, n) != 0)))
@@ -289,7 +300,7 @@ static int enter(struct dbus_message *m, char type, const char *contents, size_t
                 if (r < 0)
                         return r;
                 len = strlen(vsig);
-                if (len == 0 || type_len(vsig, vsig + len, 0) != len)
+                if (len == 0 || type_len(vsig, vsig + len) != len)
                         return -EBADMSG;
                 if (contents && (len != n || memcmp(vsig, contents, n) != 0)) {
                         m->pos = saved;
@@ -316,7 +327,7 @@ int dbus_message_exit(struct dbus_message *m) {
                 return -EBUSY;
         m->depth--;
         parent = &m->frame[m->depth];
-        parent->sig += type_len(parent->sig, parent->sig_end, 0);
+        parent->sig += frame_type_len(parent);
         return 1;
 }
 
@@ -411,7 +422,7 @@ static int read_field(struct dbus_message *m, uint8_t code) {
         return r;
 }
 
-int dbus_message_parse(struct dbus_message *m, uint8_t *data, size_t size) {
+static int parse(struct dbus_message *m, uint8_t *data, size_t size) {
         static const char fields_sig[] = "a(yv)";
         size_t body;
         long total;
@@ -460,6 +471,15 @@ int dbus_message_parse(struct dbus_message *m, uint8_t *data, size_t size) {
         return 0;
 }
 
+int dbus_message_parse(struct dbus_message *m, uint8_t *data, size_t size) {
+        int r = parse(m, data, size);
+
+        /* On failure the caller keeps data: m must not point at it. */
+        if (r < 0)
+                *m = (struct dbus_message) {};
+        return r;
+}
+
 void dbus_message_done(struct dbus_message *m) {
         free(m->data);
         m->data = NULL;
@@ -469,7 +489,7 @@ void dbus_message_done(struct dbus_message *m) {
 /* Building. */
 
 static void put(struct dbus_buf *b, const void *p, size_t n) {
-        if (b->oom)
+        if (n == 0 || b->oom)
                 return;
         if (b->cap - b->n < n) {
                 size_t cap = b->cap ? b->cap : 256;

@@ -42,10 +42,12 @@ static int read_finding(struct dbus_message *reply, struct advise_report *report
 }
 
 static int read_report(struct dbus_message *reply, const char **profile, struct advise_report *report) {
-        uint32_t checked;
+        uint32_t checked = 0;
         int r;
 
         r = dbus_message_read(reply, "su", profile, &checked);
+        if (r == 0)
+                r = -EBADMSG;           /* the reply ended early */
         if (r >= 0)
                 r = dbus_message_enter(reply, 'a', "(sssssss)");
         while (r > 0)
@@ -96,7 +98,8 @@ int verb_advise(struct adm *a, char **args) {
         r = read_report(&reply, &profile, &report);
         if (r < 0) {
                 advise_report_done(&report);
-                return adm_error("unexpected reply from kvmtuned: %s", strerror(-r));
+                return r == -ENOMEM ? adm_error("out of memory") :
+                                      adm_error("unexpected reply from kvmtuned: %s", strerror(EBADMSG));
         }
         if (!*profile)
                 profile = "(none)";

@@ -12,8 +12,12 @@
 #define _cleanup_reply_ _cleanup_(dbus_message_done)
 #define _cleanup_table_ _cleanup_(table_done)
 
+/* A reply that does not read as its method promises: r is what the reader
+ * said (0: the reply ended early). */
 static int bad_reply(int r) {
-        return adm_error("unexpected reply from kvmtuned: %s", strerror(r < 0 ? -r : EBADMSG));
+        if (r == -ENOMEM)
+                return adm_error("out of memory");
+        return adm_error("unexpected reply from kvmtuned: %s", strerror(EBADMSG));
 }
 
 /* Read an array of string structs ("(ss)", "(ssss)"...) into t. */
@@ -69,7 +73,7 @@ static int active_profile(struct adm *a, char **name, char **reason) {
         if (r < 0)
                 return r;
         r = dbus_message_read(&reply, "ss", &n, &why);
-        if (r < 0)
+        if (r <= 0)
                 return bad_reply(r);
         *name = strdup(n);
         *reason = strdup(why);
@@ -250,7 +254,7 @@ static int verb_recommend(struct adm *a, char **args) {
         if (r < 0)
                 return r;
         r = dbus_message_read(&reply, "ss", &name, &why);
-        if (r < 0)
+        if (r <= 0)
                 return bad_reply(r);
         if (!*name)
                 return adm_error("no profile fits this host: %s", *why ? why : "nothing recognised");
@@ -302,7 +306,7 @@ static int verb_info(struct adm *a, char **args) {
         if (r < 0)
                 return r;
         r = dbus_message_read(&reply, "sss", &name, &summary, &file);
-        if (r < 0)
+        if (r <= 0)
                 return bad_reply(r);
         r = read_includes(&reply, &includes);
         if (r >= 0)

@@ -27,7 +27,7 @@
 #define PATH  "/org/example/Test"
 #define IFACE "org.example.Test"
 
-static char sock_path[108];
+static char sock_path[64];
 static int listen_fd = -1;
 static pthread_t server_thread;
 
@@ -40,8 +40,11 @@ static int method_echo(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = sd_bus_message_read(m, "ss", &a, &b);
         if (r < 0)
                 return r;
-        /* A signal first: the client must pass over it. */
+        /* Signals first, one with a dict of arrays: the client must pass
+         * over them. */
         r = sd_bus_emit_signal(sd_bus_message_get_bus(m), PATH, IFACE, "Noise", "s", "before the reply");
+        if (r >= 0)
+                r = sd_bus_emit_signal(sd_bus_message_get_bus(m), PATH, IFACE, "Dict", "a{sas}", 1, "k", 2, "x", "y");
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(m, "ss", b, a);
@@ -102,6 +105,7 @@ static const sd_bus_vtable vtable[] = {
         SD_BUS_METHOD("Strv", "as", "as", method_strv, 0),
         SD_BUS_METHOD("Fail", "", "", method_fail, 0),
         SD_BUS_SIGNAL("Noise", "s", 0),
+        SD_BUS_SIGNAL("Dict", "a{sas}", 0),
         SD_BUS_VTABLE_END
 };
 
@@ -269,6 +273,61 @@ static void test_call_and_replies(void **state) {
         dbus_connection_close(&c);
 }
 
+/* A peer that answers with bytes from a table: OK, a signal that is not
+ * valid D-Bus (anyone on a bus may send one), then the reply to serial 1. */
+static void *serve_raw(void *arg) {
+        static const uint8_t junk_signal[] = {
+                'l', DBUS_SIGNAL, 0, 1,  3, 0, 0, 0,  5, 0, 0, 0,  55, 0, 0, 0,
+                1, 1, 'o', 0,  2, 0, 0, 0,  '/', 'x', 0, 0,  0, 0, 0, 0,
+                2, 1, 's', 0,  3, 0, 0, 0,  'a', '.', 'b', 0,  0, 0, 0, 0,
+                3, 1, 's', 0,  1, 0, 0, 0,  'S', 0, 0, 0,  0, 0, 0, 0,
+                8, 1, 'g', 0,  1, '!', 0, 0,            /* a body signature that is no type */
+                9, 0, 0,
+        };
+        uint8_t reply[32] = {
+                'l', DBUS_METHOD_RETURN, 1, 1,  0, 0, 0, 0,  6, 0, 0, 0,  8, 0, 0, 0,
+                5, 1, 'u', 0,  1, 0, 0, 0,
+        };
+        int lfd = *(int *) arg, fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        char buf[512];
+
+        if (fd < 0)
+                return NULL;
+        (void) !read(fd, buf, sizeof buf);                      /* AUTH, BEGIN */
+        (void) !write(fd, "OK 0123456789abcdef0123456789abcdef\r\n", 37);
+        (void) !read(fd, buf, sizeof buf);                      /* the call */
+        (void) !write(fd, junk_signal, sizeof junk_signal);
+        (void) !write(fd, reply, 24);
+        (void) !read(fd, buf, sizeof buf);                      /* until the client closes */
+        close(fd);
+        return NULL;
+}
+
+static void test_unreadable_signal_passed_over(void **state) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct dbus_connection c;
+        struct dbus_message reply;
+        pthread_t t;
+        int lfd;
+
+        (void) state;
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s.raw", sock_path);
+        lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(lfd >= 0);
+        assert_int_equal(bind(lfd, (struct sockaddr *) &sa, sizeof sa), 0);
+        assert_int_equal(listen(lfd, 1), 0);
+        assert_int_equal(pthread_create(&t, NULL, serve_raw, &lfd), 0);
+        assert_int_equal(dbus_connection_open_peer(&c, sa.sun_path), 0);
+        call(&c, "Anything", NULL, NULL, &reply);
+        assert_int_equal(reply.type, DBUS_METHOD_RETURN);
+        assert_int_equal(reply.reply_serial, 1);
+        dbus_message_done(&reply);
+        dbus_connection_close(&c);
+        pthread_join(t, NULL);
+        close(lfd);
+        unlink(sa.sun_path);
+}
+
 static void test_no_server(void **state) {
         struct dbus_connection c;
 
@@ -424,6 +483,32 @@ static void test_cursor_rules(void **state) {
         dbus_message_done(&m);
 }
 
+/* Dict entries: a basic key and any one value, only inside an array. */
+static void test_dict_signatures(void **state) {
+        static const struct {
+                const char *sig;
+                int parsed;
+        } cases[] = {
+                { "a{sv}", 0 }, { "a{sas}", 0 }, { "a{s(ss)}", 0 }, { "a{sa{sv}}", 0 }, { "oa{sa{sv}}", 0 },
+                { "{sv}", -EBADMSG }, { "a{vs}", -EBADMSG }, { "a{s}", -EBADMSG }, { "a{sss}", -EBADMSG },
+                { "a{(s)s}", -EBADMSG }, { "(s{sv})", -EBADMSG }, { "a{sv", -EBADMSG }, { "()", -EBADMSG },
+        };
+
+        (void) state;
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                uint8_t msg[96];
+                struct dbus_message m;
+                /* Enough zeros to be an empty array, or to fail for another reason. */
+                size_t n = make_return(msg, sizeof msg, cases[i].sig, (uint8_t[8]) {}, 8);
+                int r = parse(msg, n, &m);
+
+                if (r != cases[i].parsed)
+                        fail_msg("%s: %d, not %d", cases[i].sig, r, cases[i].parsed);
+                if (r >= 0)
+                        dbus_message_done(&m);
+        }
+}
+
 /* No signature may nest deeper than 64: 65 arrays is refused at parse. */
 static void test_nesting_limit(void **state) {
         char sig[80];
@@ -474,6 +559,8 @@ int main(void) {
                 cmocka_unit_test(test_bad_headers),
                 cmocka_unit_test(test_cursor_rules),
                 cmocka_unit_test(test_nesting_limit),
+                cmocka_unit_test(test_dict_signatures),
+                cmocka_unit_test(test_unreadable_signal_passed_over),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
