@@ -30,3 +30,6 @@ void adm_disconnect(struct adm *a);
 
 /* One error line, "kvmtuned-adm: ...", on stderr; returns -EINVAL. */
 int adm_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The line for a reply that does not read as its method promises; r is
+ * what the reader said (0: the reply ended early). */
+int adm_bad_reply(int r);

@@ -44,6 +44,12 @@ int adm_connect(struct adm *a) {
         return adm_error("cannot reach kvmtuned: %s: %s, and no system bus: %s", path, strerror(-r), strerror(-rb));
 }
 
+int adm_bad_reply(int r) {
+        if (r == -ENOMEM)
+                return adm_error("out of memory");
+        return adm_error("unexpected reply from kvmtuned: %s", strerror(EBADMSG));
+}
+
 void adm_disconnect(struct adm *a) {
         dbus_connection_close(&a->conn);
 }

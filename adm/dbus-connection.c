@@ -13,10 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "dbus-connection.h"
 
 #define SYSTEM_BUS_DEFAULT "unix:path=/run/dbus/system_bus_socket"
 #define AUTH_LINE_MAX      512
+#define RECEIVE_MIN        4096
 /* Connecting, authenticating, Hello, and each send. */
 #define SETUP_TIMEOUT_USEC (25ULL * 1000000ULL)
 
@@ -43,20 +45,15 @@ static int send_all(int fd, const void *p, size_t n) {
         return 0;
 }
 
-/* Read more into c->in, waiting until deadline. */
+/* Read more into c->in, waiting until deadline; the buffer doubles while
+ * it has less than RECEIVE_MIN free. */
 static int receive(struct dbus_connection *c, uint64_t deadline) {
         struct pollfd p = { .fd = c->fd, .events = POLLIN };
         ssize_t k;
 
-        if (c->in_cap - c->in_n < 4096) {
-                size_t cap = c->in_cap ? c->in_cap * 2 : 8192;
-                uint8_t *q = realloc(c->in, cap);
-
-                if (!q)
+        while (c->in_cap - c->in_n < RECEIVE_MIN)
+                if (ARRAY_RESERVE(c->in, c->in_cap, c->in_cap, 2 * RECEIVE_MIN) < 0)
                         return -ENOMEM;
-                c->in = q;
-                c->in_cap = cap;
-        }
         for (;;) {
                 uint64_t now = now_usec();
                 int r;
@@ -100,18 +97,9 @@ static int read_message(struct dbus_connection *c, uint64_t deadline, struct dbu
         size = dbus_message_size(c->in);
         if (size < 0)
                 return (int) size;
-        while (c->in_n < (size_t) size) {
-                if (c->in_cap < (size_t) size) {
-                        uint8_t *q = realloc(c->in, (size_t) size);
-
-                        if (!q)
-                                return -ENOMEM;
-                        c->in = q;
-                        c->in_cap = (size_t) size;
-                }
+        while (c->in_n < (size_t) size)
                 if ((r = receive(c, deadline)) < 0)
                         return r;
-        }
         data = malloc((size_t) size);
         if (!data)
                 return -ENOMEM;

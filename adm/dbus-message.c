@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "dbus-message.h"
 
 #define ALIGN_TO(x, a) (((x) + (a) - 1) & ~((size_t) (a) - 1))
@@ -125,11 +126,20 @@ bool dbus_utf8_valid(const char *s, size_t n) {
         return true;
 }
 
-static uint32_t get_u32(const struct dbus_message *m, const uint8_t *p) {
+/* Whether a message that starts with head is in the other byte order. */
+static bool swapped(const uint8_t *head) {
+        return (head[0] == 'B') != host_big_endian();
+}
+
+static uint32_t load_u32(const uint8_t *p, bool swap) {
         uint32_t v;
 
         memcpy(&v, p, sizeof v);
-        return m->swap ? bswap_32(v) : v;
+        return swap ? bswap_32(v) : v;
+}
+
+static uint32_t get_u32(const struct dbus_message *m, const uint8_t *p) {
+        return load_u32(p, m->swap);
 }
 
 /* n bytes at the next offset aligned to align, within the current level. */
@@ -390,22 +400,34 @@ int dbus_message_read(struct dbus_message *m, const char *types, ...) {
 }
 
 long dbus_message_size(const uint8_t head[DBUS_FIXED_HEADER]) {
-        struct dbus_message m = { .swap = (head[0] == 'B') != host_big_endian() };
         uint64_t fields, body, total;
 
         if ((head[0] != 'l' && head[0] != 'B') || head[3] != 1)
                 return -EBADMSG;
-        body = get_u32(&m, head + 4);
-        fields = get_u32(&m, head + 12);
+        body = load_u32(head + 4, swapped(head));
+        fields = load_u32(head + 12, swapped(head));
         total = ALIGN_TO(DBUS_FIXED_HEADER + fields, 8) + body;
         return total > DBUS_MESSAGE_MAX ? -EBADMSG : (long) total;
 }
 
+/* One header field: the three kvmtuned-adm reads, with their types
+ * checked; the others are skipped. */
 static int read_field(struct dbus_message *m, uint8_t code) {
-        char want = code == FIELD_REPLY_SERIAL ? 'u' : code == FIELD_SIGNATURE ? 'g' :
-                    code == FIELD_ERROR_NAME ? 's' : 0;
+        void *target = NULL;
+        char want = 0;
         int r;
 
+        switch (code) {
+        case FIELD_REPLY_SERIAL:
+                want = 'u', target = &m->reply_serial;
+                break;
+        case FIELD_SIGNATURE:
+                want = 'g', target = &m->signature;
+                break;
+        case FIELD_ERROR_NAME:
+                want = 's', target = &m->error_name;
+                break;
+        }
         r = dbus_message_enter(m, 'v', NULL);
         if (r <= 0)
                 return r < 0 ? r : -EBADMSG;
@@ -414,9 +436,7 @@ static int read_field(struct dbus_message *m, uint8_t code) {
         else if (dbus_message_peek(m) != want)
                 r = -EBADMSG;
         else
-                r = dbus_message_read_basic(m, want, code == FIELD_REPLY_SERIAL ? (void *) &m->reply_serial :
-                                                     code == FIELD_SIGNATURE ? (void *) &m->signature :
-                                                     (void *) &m->error_name);
+                r = dbus_message_read_basic(m, want, target);
         if (r >= 0)
                 r = dbus_message_exit(m);
         return r;
@@ -435,7 +455,7 @@ static int parse(struct dbus_message *m, uint8_t *data, size_t size) {
         total = dbus_message_size(data);
         if (total < 0 || (size_t) total != size)
                 return -EBADMSG;
-        m->swap = (data[0] == 'B') != host_big_endian();
+        m->swap = swapped(data);
         m->type = data[1];
         m->serial = get_u32(m, data + 8);
         if (m->serial == 0)
@@ -491,20 +511,11 @@ void dbus_message_done(struct dbus_message *m) {
 static void put(struct dbus_buf *b, const void *p, size_t n) {
         if (n == 0 || b->oom)
                 return;
-        if (b->cap - b->n < n) {
-                size_t cap = b->cap ? b->cap : 256;
-                uint8_t *q;
-
-                while (cap - b->n < n)
-                        cap *= 2;
-                q = realloc(b->p, cap);
-                if (!q) {
+        while (b->cap - b->n < n)
+                if (ARRAY_RESERVE(b->p, b->cap, b->cap, 256) < 0) {
                         b->oom = true;
                         return;
                 }
-                b->p = q;
-                b->cap = cap;
-        }
         memcpy(b->p + b->n, p, n);
         b->n += n;
 }

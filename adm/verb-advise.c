@@ -98,8 +98,7 @@ int verb_advise(struct adm *a, char **args) {
         r = read_report(&reply, &profile, &report);
         if (r < 0) {
                 advise_report_done(&report);
-                return r == -ENOMEM ? adm_error("out of memory") :
-                                      adm_error("unexpected reply from kvmtuned: %s", strerror(EBADMSG));
+                return adm_bad_reply(r);
         }
         if (!*profile)
                 profile = "(none)";

@@ -12,14 +12,6 @@
 #define _cleanup_reply_ _cleanup_(dbus_message_done)
 #define _cleanup_table_ _cleanup_(table_done)
 
-/* A reply that does not read as its method promises: r is what the reader
- * said (0: the reply ended early). */
-static int bad_reply(int r) {
-        if (r == -ENOMEM)
-                return adm_error("out of memory");
-        return adm_error("unexpected reply from kvmtuned: %s", strerror(EBADMSG));
-}
-
 /* Read an array of string structs ("(ss)", "(ssss)"...) into t. */
 static int read_rows(struct dbus_message *reply, struct table *t) {
         char inner[TABLE_MAX_COLS + 1] = {}, sig[TABLE_MAX_COLS + 3];
@@ -42,7 +34,7 @@ static int read_rows(struct dbus_message *reply, struct table *t) {
         }
         if (r >= 0)
                 r = dbus_message_exit(reply);
-        return r < 0 ? bad_reply(r) : 0;
+        return r < 0 ? adm_bad_reply(r) : 0;
 }
 
 static const char *cell(const struct table *t, size_t row, unsigned col) {
@@ -74,7 +66,7 @@ static int active_profile(struct adm *a, char **name, char **reason) {
                 return r;
         r = dbus_message_read(&reply, "ss", &n, &why);
         if (r <= 0)
-                return bad_reply(r);
+                return adm_bad_reply(r);
         *name = strdup(n);
         *reason = strdup(why);
         return *name && *reason ? 0 : -ENOMEM;
@@ -255,7 +247,7 @@ static int verb_recommend(struct adm *a, char **args) {
                 return r;
         r = dbus_message_read(&reply, "ss", &name, &why);
         if (r <= 0)
-                return bad_reply(r);
+                return adm_bad_reply(r);
         if (!*name)
                 return adm_error("no profile fits this host: %s", *why ? why : "nothing recognised");
         puts(name);
@@ -284,7 +276,7 @@ static int read_includes(struct dbus_message *reply, char **ret) {
         }
         table_done(&t);
         if (r < 0)
-                return bad_reply(r);
+                return adm_bad_reply(r);
         if (!out)
                 return -ENOMEM;
         if (!*out)
@@ -307,7 +299,7 @@ static int verb_info(struct adm *a, char **args) {
                 return r;
         r = dbus_message_read(&reply, "sss", &name, &summary, &file);
         if (r <= 0)
-                return bad_reply(r);
+                return adm_bad_reply(r);
         r = read_includes(&reply, &includes);
         if (r >= 0)
                 r = read_rows(&reply, &settings);
