@@ -456,6 +456,15 @@ static int late_write(void *userdata, const char *key, const char *value) {
         return 1;
 }
 
+static struct backend late = { .name = "late", .journaled = true, .read = late_read, .write = late_write };
+
+/* A fresh fake host, and both keys of the late backend at "0-3". */
+static void late_reset(void) {
+        reset_host();
+        strcpy(late_values[0], "0-3");
+        strcpy(late_values[1], "0-3");
+}
+
 /* The backend of the journal's first record. */
 static char *journal_first(void) {
         static char first[32];
@@ -480,14 +489,11 @@ static size_t journal_count(const char *backend) {
 }
 
 static void test_late_backend(void **state) {
-        struct backend late = { .name = "late", .journaled = true, .read = late_read, .write = late_write };
         struct host h1, h2, h3;
         struct plan a = {}, b = {};
 
         (void) state;
-        reset_host();
-        strcpy(late_values[0], "0-3");
-        strcpy(late_values[1], "0-3");
+        late_reset();
         /* A daemon with the backend from the start pins both, then is killed. */
         assert_int_equal(host_init(&h1, root), 0);
         assert_int_equal(host_add_backend(&h1, &late), 0);
@@ -601,14 +607,11 @@ static char *journal_keys(const char *backend) {
 }
 
 static void test_late_backend_unreachable(void **state) {
-        struct backend late = { .name = "late", .journaled = true, .read = late_read, .write = late_write };
         struct host h1, h2;
         struct plan a = {}, none = {};
 
         (void) state;
-        reset_host();
-        strcpy(late_values[0], "0-3");
-        strcpy(late_values[1], "0-3");
+        late_reset();
         assert_int_equal(host_init(&h1, root), 0);
         assert_int_equal(host_open_journal(&h1, journal, "late"), 0);
         assert_int_equal(host_add_backend(&h1, &late), 0);
